@@ -1,0 +1,44 @@
+# SEJAGAD SEHAT. Needs only Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+
+.PHONY: run setup test lint bench vendor clean
+
+## make run: install, migrate, load Luwu Utara and demo data, then serve web + worker + beat.
+run: setup
+	$(PY) manage.py serve
+
+## make setup: everything `make run` does before it starts the processes (safe to repeat).
+setup: $(VENV)/.installed
+	$(PY) manage.py compile_translations
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+## make test: install the test tools and run the whole suite (DATABASE_URL / CELERY_BROKER_URL honoured).
+test: $(VENV)/.installed-dev
+	$(PY) manage.py compile_translations
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+## make vendor: refresh the front-end assets in static/vendor from the npm registry.
+vendor:
+	bash scripts/vendor_assets.sh
+
+clean:
+	rm -rf $(VENV) var

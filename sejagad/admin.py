@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from sejagad.models import Facility, Region, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "first_name", "last_name", "role", "facility", "region", "is_active")
+    list_filter = ("role", "is_active")
+    list_select_related = ("facility", "region")
+    autocomplete_fields = ("facility", "region")
+    fieldsets = BaseUserAdmin.fieldsets + ((_("Peran dan wilayah kerja"), {"fields": ("role", "facility", "region")}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + (
+        (_("Peran dan wilayah kerja"), {"fields": ("role", "facility", "region")}),
+    )
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "level", "parent")
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    list_select_related = ("parent",)
+    raw_id_fields = ("parent",)
+    show_full_result_count = False
+
+
+@admin.register(Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "region", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("code", "name")
+    list_select_related = ("region",)
+    autocomplete_fields = ("region",)

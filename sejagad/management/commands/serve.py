@@ -1,0 +1,78 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from sejagad.demo import DEMO_PASSWORD, DEMO_USERS
+
+
+class Command(BaseCommand):
+    help = "Menjalankan web (gunicorn), worker Celery dan beat bersama; Ctrl-C menghentikan ketiganya."
+
+    def handle(self, *args, **options):
+        host = os.environ.get("HOST", "127.0.0.1")
+        port = os.environ.get("PORT", "8000")
+        bin_dir = os.path.dirname(sys.executable)
+        commands = {
+            "web": [
+                os.path.join(bin_dir, "gunicorn"),
+                "sejagad.wsgi",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                os.environ.get("WEB_CONCURRENCY", "2"),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+            # One worker with embedded beat: exactly one scheduler, as the filesystem broker wants.
+            "worker+beat": [
+                os.path.join(bin_dir, "celery"),
+                "-A",
+                "sejagad",
+                "worker",
+                "--beat",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
+        }
+        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        self.stdout.write(self.style.SUCCESS(f"\nSEJAGAD SEHAT berjalan di http://{host}:{port}/"))
+        if settings.DEMO_USERS:
+            names = ", ".join(u[0] for u in DEMO_USERS)
+            self.stdout.write(f"Pengguna demo: {names} (kata sandi: {DEMO_PASSWORD})")
+        self.stdout.write("Tekan Ctrl-C untuk berhenti.\n")
+        self.stdout.flush()
+
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        while not stopping and all(p.poll() is None for p in processes.values()):
+            time.sleep(0.5)
+        for p in processes.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in processes.values():
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        failed = [name for name, p in processes.items() if p.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
+        if failed and not stopping:
+            self.stderr.write(f"Berhenti karena proses {', '.join(failed)} keluar.")
+            sys.exit(1)
+        self.stdout.write("Semua proses berhenti.")

@@ -1,0 +1,97 @@
+"""The README's first command, as a newcomer runs it: a fresh clone, `make run`, the login page.
+
+Runs the committed tree (a `git clone` of HEAD) on the embedded default, with nothing set in the
+environment but PATH and HOME, installs included."""
+
+import http.cookiejar
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sejagad.demo import DEMO_PASSWORD, DEMO_USERS
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.newcomer
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        assert process.poll() is None, "make run stopped before serving"
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return time.monotonic() - started
+        except OSError:
+            time.sleep(1)
+    pytest.fail(f"{url} did not answer within {timeout} s")
+
+
+def group_ends(pgid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def log_in(base: str, username: str) -> str:
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    page = opener.open(base + "/masuk/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": DEMO_PASSWORD})
+    request = urllib.request.Request(base + "/masuk/", data=data.encode(), headers={"Referer": base + "/masuk/"})
+    return opener.open(request).read().decode()
+
+
+def test_fresh_clone_make_run_serves_the_login_page_and_every_demo_user(tmp_path):
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    clone = tmp_path / "sejagad"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], "PORT": str(port), "LANG": "C.UTF-8"}
+    for key in ("PIP_FIND_LINKS", "PIP_CERT", "SSL_CERT_FILE", "PIP_DEFAULT_TIMEOUT"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    log = (tmp_path / "make-run.log").open("w")
+    process = subprocess.Popen(
+        ["make", "run"], cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/masuk/", process, timeout=600)
+        login_page = urllib.request.urlopen(base + "/masuk/").read().decode()
+        assert "Masuk ke SEJAGAD SEHAT" in login_page
+        for username, *_ in DEMO_USERS:
+            assert "Selamat datang" in log_in(base, username), username
+        # Ctrl-C at the terminal reaches the whole process group; all three processes stop.
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=60)
+        assert group_ends(process.pid, timeout=60), "web, worker or beat still running after Ctrl-C"
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+    output = (tmp_path / "make-run.log").read_text()
+    assert f"SEJAGAD SEHAT berjalan di http://127.0.0.1:{port}/" in output
+    assert "celery@" in output and "beat: Starting" in output
+    assert "Semua proses berhenti." in output
+    shutil.rmtree(clone / ".venv", ignore_errors=True)
