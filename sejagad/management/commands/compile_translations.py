@@ -12,9 +12,6 @@ class Command(BaseCommand):
         compiled = 0
         for locale_dir in settings.LOCALE_PATHS:
             for po_path in Path(locale_dir).glob("*/LC_MESSAGES/*.po"):
-                mo_path = po_path.with_suffix(".mo")
-                if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-                    continue
-                polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+                polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))
                 compiled += 1
         self.stdout.write(f"Katalog terjemahan dikompilasi: {compiled}.")
