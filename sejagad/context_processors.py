@@ -1,11 +1,14 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from sejagad.roles import Capability, can
+from sejagad.roles import CAPABILITIES, Capability, can
 
 # Top navigation: (URL name, label, capability needed). Apps add their pages here as they arrive.
 NAVIGATION = [
     ("home", _("Beranda"), None),
+    ("newborns:create", _("Catat kelahiran"), Capability.REGISTER_BIRTHS),
+    ("newborns:list", _("Data bayi"), Capability.VIEW_NEWBORNS),
+    ("newborns:nik_worklist", _("Daftar kerja Dukcapil"), Capability.UPDATE_DOCUMENTS),
     ("admin:index", _("Admin"), Capability.MANAGE_SYSTEM),
 ]
 
@@ -13,12 +16,13 @@ NAVIGATION = [
 def navigation(request):
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
-        return {"nav_items": []}
+        return {"nav_items": [], "capabilities": frozenset()}
     path = request.path
     items = []
     for url_name, label, capability in NAVIGATION:
         if capability is None or can(user, capability):
             url = reverse(url_name)
-            active = path == url if url_name == "home" else path.startswith(url)
+            active = path == url
             items.append({"url": url, "label": label, "active": active})
-    return {"nav_items": items}
+    capabilities = frozenset(Capability.values) if user.is_superuser else CAPABILITIES.get(user.role, frozenset())
+    return {"nav_items": items, "capabilities": capabilities}

@@ -9,6 +9,12 @@ def district() -> Region | None:
     return Region.objects.filter(code=settings.DISTRICT_CODE).first()
 
 
+def work_area(user):
+    """The regions a user works in: her own region, else the district this installation serves."""
+    region = user.region or district()
+    return Region.objects.within(region) if region else Region.objects.all()
+
+
 def region_summary(region: Region) -> dict:
     """Counts of kecamatan, desa/kelurahan and active facilities within a region, in two queries."""
     counts = Region.objects.within(region).aggregate(

@@ -10,5 +10,7 @@ urlpatterns = [
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
+    path("bayi/", include("newborns.urls")),
+    path("api/", include("sejagad.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,196 @@
+"""The newborn API: each endpoint parses with a serializer, calls one service and renders the record."""
+
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from newborns import services
+from newborns.api.serializers import (
+    DuplicateBirthSerializer,
+    NewbornCreateSerializer,
+    NewbornDocumentsSerializer,
+    NewbornSerializer,
+    NewbornUpdateSerializer,
+)
+from newborns.models import DocumentStatus, Newborn
+from sejagad.access import HasCapability
+from sejagad.roles import Capability, Role, can
+from sejagad.wilayah import dotted
+
+
+class NewbornPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class NewbornFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="search", label=gettext_lazy("Sebagian nama ibu atau bayi, atau NIK ibu/bayi atau nomor KK utuh")
+    )
+    kecamatan = django_filters.CharFilter(method="in_region", label=gettext_lazy("Kode kecamatan, mis. 73.22.03"))
+    desa = django_filters.CharFilter(method="in_desa", label=gettext_lazy("Kode desa/kelurahan, mis. 73.22.03.2004"))
+    document_status = django_filters.ChoiceFilter(
+        choices=DocumentStatus.choices, method="with_document_status", label=gettext_lazy("Status dokumen")
+    )
+    birth_month = django_filters.CharFilter(
+        method="born_in_month",
+        label=gettext_lazy("Bulan lahir, YYYY-MM"),
+        validators=[
+            RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", gettext_lazy("Isi bulan lahir sebagai YYYY-MM, mis. 2025-03."))
+        ],
+    )
+
+    class Meta:
+        model = Newborn
+        fields: list[str] = []
+
+    def search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def in_region(self, queryset, name, value):
+        return queryset.in_region(dotted(value))
+
+    def in_desa(self, queryset, name, value):
+        return queryset.filter(desa_id=dotted(value))
+
+    def with_document_status(self, queryset, name, value):
+        return queryset.with_document_status(value)
+
+    def born_in_month(self, queryset, name, value):
+        year, month = (int(part) for part in value.split("-"))
+        return queryset.born_in_month(year, month)
+
+
+_duplicate_response = OpenApiResponse(
+    DuplicateBirthSerializer, description=gettext_lazy("Kelahiran ini sudah tercatat; tautan ke catatan yang ada.")
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("Daftar bayi dalam wilayah atau fasilitas pengguna")),
+    retrieve=extend_schema(summary=gettext_lazy("Satu bayi")),
+    create=extend_schema(
+        summary=gettext_lazy("Catat kelahiran"),
+        request=NewbornCreateSerializer,
+        responses={
+            201: NewbornSerializer,
+            200: OpenApiResponse(
+                NewbornSerializer, description=gettext_lazy("Kiriman ulang dengan submission_key yang sama.")
+            ),
+            409: _duplicate_response,
+        },
+    ),
+    update=extend_schema(
+        summary=gettext_lazy("Perbaiki data kelahiran"), request=NewbornUpdateSerializer, responses=NewbornSerializer
+    ),
+    partial_update=extend_schema(
+        summary=gettext_lazy("Perbaiki sebagian data kelahiran"),
+        request=NewbornUpdateSerializer,
+        responses=NewbornSerializer,
+    ),
+    documents=extend_schema(
+        summary=gettext_lazy("Catat dokumen Dukcapil (KK, akta, NIK)"),
+        request=NewbornDocumentsSerializer,
+        responses=NewbornSerializer,
+    ),
+)
+class NewbornViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Babies in the user's scope; a record outside it answers 404. Records are never deleted here."""
+
+    serializer_class = NewbornSerializer
+    permission_classes = [HasCapability]
+    required_capability = {
+        "GET": Capability.VIEW_NEWBORNS,
+        "HEAD": Capability.VIEW_NEWBORNS,
+        "OPTIONS": Capability.VIEW_NEWBORNS,
+        "POST": Capability.REGISTER_BIRTHS,
+        "PUT": Capability.REGISTER_BIRTHS,
+        "PATCH": Capability.REGISTER_BIRTHS,
+    }
+    input_serializers = {
+        "create": NewbornCreateSerializer,
+        "update": NewbornUpdateSerializer,
+        "partial_update": NewbornUpdateSerializer,
+        "documents": NewbornDocumentsSerializer,
+    }
+    pagination_class = NewbornPagination
+    filterset_class = NewbornFilter
+
+    def get_queryset(self):
+        return Newborn.objects.in_scope_of(self.request.user).for_lists()
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["mask_identity_numbers"] = self.action == "list" or not can(
+            self.request.user, Capability.VIEW_IDENTITY_NUMBERS
+        )
+        return context
+
+    def get_serializer_class(self):
+        # What a write accepts; every answer is rendered with NewbornSerializer (see _render).
+        return self.input_serializers.get(self.action, NewbornSerializer)
+
+    def _render(self, newborn: Newborn, status_code: int = status.HTTP_200_OK) -> Response:
+        # Services hand back bare rows; one joined read keeps the representation to a single query.
+        newborn = Newborn.objects.for_lists().get(pk=newborn.pk)
+        return Response(NewbornSerializer(newborn, context=self.get_serializer_context()).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        fields.pop("confirm_warnings")
+        user = request.user
+        try:
+            registration = services.register_birth(
+                by=user, attending_midwife=user if user.role == Role.BIDAN else None, **fields
+            )
+        except services.DuplicateBirth as exc:
+            return Response(self._duplicate(exc), status=status.HTTP_409_CONFLICT)
+        except DjangoValidationError as exc:
+            raise ValidationError(as_serializer_error(exc)) from None
+        newborn = registration.newborn
+        if registration.created:
+            return self._render(newborn, status.HTTP_201_CREATED)
+        if newborn.created_by_id != user.pk and not self.get_queryset().filter(pk=newborn.pk).exists():
+            # A key someone else used: say so without showing a record outside this user's scope.
+            raise ValidationError({"submission_key": [_("Kunci pengiriman ini sudah dipakai untuk catatan lain.")]})
+        return self._render(newborn)
+
+    def _duplicate(self, exc: services.DuplicateBirth) -> dict:
+        url = self.request.build_absolute_uri(reverse("newborns:detail", args=[exc.existing.pk]))
+        return {"detail": str(exc), "existing_id": exc.existing.pk, "existing_url": url}
+
+    def update(self, request, *args, partial=False, **kwargs):
+        newborn = self.get_object()
+        serializer = self.get_serializer(newborn, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        try:
+            newborn = services.update_newborn(newborn=newborn, by=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError(as_serializer_error(exc)) from None
+        return self._render(newborn)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @action(detail=True, methods=["patch"], required_capability=Capability.UPDATE_DOCUMENTS)
+    def documents(self, request, pk=None):
+        newborn = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            newborn = services.record_documents(newborn=newborn, by=request.user, **serializer.merged_with(newborn))
+        except DjangoValidationError as exc:
+            raise ValidationError(as_serializer_error(exc)) from None
+        return self._render(newborn)

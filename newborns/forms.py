@@ -1,0 +1,202 @@
+import datetime
+import uuid
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from newborns import validators
+from newborns.models import DocumentStatus, Segment, Sex
+from sejagad import selectors as core
+from sejagad.forms import BootstrapFormMixin
+from sejagad.models import Facility, Region
+from sejagad.roles import Role
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _checked(field_validator, value, *, confirmed: bool, form: "BirthForm | DocumentsForm"):
+    """Run a number check; an unknown-kecamatan warning asks for the confirmation box instead of failing hard."""
+    try:
+        return field_validator(value, confirmed=confirmed)
+    except ValidationError as exc:
+        if exc.code == validators.UNKNOWN_KECAMATAN:
+            form.needs_confirmation = True
+        raise
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    """A region picked by its name; the dotted code is the submitted value."""
+
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class BirthForm(BootstrapFormMixin, forms.Form):
+    confirm_numbers = forms.BooleanField(
+        label=_("Saya sudah memeriksa: nomor ini memang tertulis demikian di dokumen"), required=False
+    )
+    mother_nik = forms.CharField(
+        label=_("NIK ibu"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+    )
+    mother_name = forms.CharField(label=_("Nama ibu"), max_length=100, help_text=_("Sesuai KTP"))
+    kk_number = forms.CharField(
+        label=_("Nomor KK"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Nomor HP keluarga"), max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    kecamatan = RegionChoiceField(label=_("Kecamatan domisili"), queryset=Region.objects.none(), required=False)
+    desa = RegionChoiceField(label=_("Desa/kelurahan domisili"), queryset=Region.objects.none())
+    birth_date = forms.DateField(label=_("Tanggal lahir"), widget=DATE_INPUT)
+    birth_time = forms.TimeField(label=_("Jam lahir"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    sex = forms.ChoiceField(label=_("Jenis kelamin"), choices=Sex.choices, widget=forms.RadioSelect)
+    birth_order = forms.IntegerField(
+        label=_("Urutan kelahiran"),
+        min_value=1,
+        max_value=9,
+        initial=1,
+        help_text=_("1 untuk kelahiran tunggal; kembar: 1, 2, ..."),
+    )
+    weight_grams = forms.IntegerField(
+        label=_("Berat lahir (gram)"), widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+    )
+    length_cm = forms.DecimalField(
+        label=_("Panjang lahir (cm)"), required=False, max_digits=4, decimal_places=1, min_value=20, max_value=70
+    )
+    facility = forms.ModelChoiceField(
+        label=_("Tempat lahir"),
+        queryset=Facility.objects.none(),
+        required=False,
+        empty_label=_("Di rumah (bukan di fasilitas)"),
+    )
+    mother_jkn_number = forms.CharField(
+        label=_("Nomor kartu JKN ibu"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    mother_jkn_segment = forms.ChoiceField(
+        label=_("Segmen JKN ibu"), required=False, choices=[("", _("Belum/tidak tahu"))] + Segment.choices
+    )
+    submission_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.needs_confirmation = False
+        area = core.work_area(user)
+        self.fields["kecamatan"].queryset = area.kecamatan()
+        self.fields["desa"].queryset = area.desa().select_related("parent").order_by("parent__name", "name")
+        if user.role == Role.BIDAN:
+            self.fields["facility"].queryset = Facility.objects.filter(pk=user.facility_id)
+        else:
+            facilities = Facility.objects.filter(is_active=True)
+            self.fields["facility"].queryset = facilities.filter(region__in=area)
+        self.fields["facility"].initial = user.facility_id
+        self.fields["birth_date"].initial = timezone.localdate()
+        self.fields["submission_key"].initial = uuid.uuid4()
+
+    def desa_groups(self):
+        """(kecamatan, [desa]) pairs for the grouped desa picker."""
+        groups: dict[Region, list[Region]] = {}
+        for desa in self.fields["desa"].queryset:
+            groups.setdefault(desa.parent, []).append(desa)
+        return sorted(groups.items(), key=lambda g: g[0].name)
+
+    def _confirmed(self) -> bool:
+        return bool(self.cleaned_data.get("confirm_numbers"))
+
+    def clean_mother_nik(self):
+        return _checked(
+            validators.validate_mother_nik, self.cleaned_data["mother_nik"], confirmed=self._confirmed(), form=self
+        )
+
+    def clean_kk_number(self):
+        value = self.cleaned_data["kk_number"]
+        return _checked(validators.validate_kk_number, value, confirmed=self._confirmed(), form=self) if value else ""
+
+    def clean_mother_jkn_number(self):
+        value = self.cleaned_data["mother_jkn_number"]
+        return validators.validate_jkn_number(value) if value else ""
+
+    def clean_birth_date(self):
+        return validators.validate_birth_date(self.cleaned_data["birth_date"])
+
+    def clean_weight_grams(self):
+        return validators.validate_weight(self.cleaned_data["weight_grams"])
+
+    def registration_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        for ui_only in ("confirm_numbers", "kecamatan"):
+            data.pop(ui_only)
+        attending = self.user if self.user.role == Role.BIDAN else None
+        return data | {"attending_midwife": attending}
+
+
+class NewbornEditForm(BootstrapFormMixin, forms.Form):
+    given_name = forms.CharField(
+        label=_("Nama bayi"), max_length=100, required=False, help_text=_("Isi setelah keluarga memberi nama.")
+    )
+    birth_time = forms.TimeField(label=_("Jam lahir"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    weight_grams = forms.IntegerField(label=_("Berat lahir (gram)"), validators=[validators.validate_weight])
+    length_cm = forms.DecimalField(
+        label=_("Panjang lahir (cm)"), required=False, max_digits=4, decimal_places=1, min_value=20, max_value=70
+    )
+
+
+class DocumentsForm(BootstrapFormMixin, forms.Form):
+    kk_added_on = forms.DateField(label=_("Tanggal masuk KK"), required=False, widget=DATE_INPUT)
+    akta_number = forms.CharField(label=_("Nomor akta kelahiran"), max_length=50, required=False)
+    akta_issued_on = forms.DateField(label=_("Tanggal akta terbit"), required=False, widget=DATE_INPUT)
+    nik = forms.CharField(
+        label=_("NIK bayi"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    nik_issued_on = forms.DateField(label=_("Tanggal NIK terbit"), required=False, widget=DATE_INPUT)
+    confirm_numbers = forms.BooleanField(
+        label=_("Saya sudah memeriksa: nomor ini memang tertulis demikian di dokumen"), required=False
+    )
+
+
+class NewbornFilterForm(BootstrapFormMixin, forms.Form):
+    q = forms.CharField(
+        label=_("Cari"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Nama ibu, nama sementara atau NIK"), "type": "search"}),
+    )
+    kecamatan = RegionChoiceField(
+        label=_("Kecamatan"), queryset=Region.objects.none(), required=False, empty_label=_("Semua kecamatan")
+    )
+    desa = RegionChoiceField(
+        label=_("Desa/kelurahan"), queryset=Region.objects.none(), required=False, empty_label=_("Semua desa")
+    )
+    status = forms.ChoiceField(
+        label=_("Status dokumen"), required=False, choices=[("", _("Semua status"))] + DocumentStatus.choices
+    )
+    month = forms.CharField(label=_("Bulan lahir"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        area = core.work_area(user)
+        self.fields["kecamatan"].queryset = area.kecamatan()
+        desa = area.desa()
+        if kecamatan := self.data.get("kecamatan"):
+            desa = desa.filter(parent_id=kecamatan)
+        self.fields["desa"].queryset = desa
+
+    def clean_month(self):
+        value = self.cleaned_data["month"]
+        if not value:
+            return None
+        try:
+            year, month = (int(p) for p in value.split("-"))
+            return datetime.date(year, month, 1)
+        except ValueError:
+            raise ValidationError(_("Bulan lahir ditulis TTTT-BB, mis. 2026-08.")) from None

@@ -1,0 +1,228 @@
+import datetime
+import uuid
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from sejagad.models import Facility, Region
+from sejagad.roles import Capability, Role, can
+
+
+class Sex(models.TextChoices):
+    LAKI_LAKI = "L", _("Laki-laki")
+    PEREMPUAN = "P", _("Perempuan")
+
+
+class Segment(models.TextChoices):
+    PBI_APBN = "PBI-APBN", _("PBI APBN (iuran dibayar negara)")
+    PBI_APBD = "PBI-APBD", _("PBI APBD (iuran dibayar Pemda)")
+    PPU = "PPU", _("PPU (pekerja penerima upah)")
+    PBPU = "PBPU", _("PBPU (pekerja bukan penerima upah / mandiri)")
+    BP = "BP", _("BP (bukan pekerja)")
+
+
+class DocumentStatus(models.TextChoices):
+    """Where a baby stands in the Dukcapil pipeline, derived from the document dates."""
+
+    BELUM_ADA = "belum_ada", _("Belum ada dokumen")
+    MASUK_KK = "masuk_kk", _("Sudah masuk KK")
+    AKTA_TERBIT = "akta_terbit", _("Akta lahir terbit")
+    NIK_TERBIT = "nik_terbit", _("NIK terbit")
+
+
+class Mother(models.Model):
+    nik = models.CharField(_("NIK ibu"), max_length=16, unique=True)
+    name = models.CharField(_("nama ibu"), max_length=100)
+    kk_number = models.CharField(_("nomor KK"), max_length=16, blank=True)
+    phone = models.CharField(_("nomor HP"), max_length=20, blank=True)
+    desa = models.ForeignKey(
+        Region, verbose_name=_("desa/kelurahan domisili"), on_delete=models.PROTECT, related_name="+"
+    )
+    jkn_number = models.CharField(_("nomor kartu JKN ibu"), max_length=13, blank=True)
+    jkn_segment = models.CharField(_("segmen JKN ibu"), max_length=10, choices=Segment.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("ibu")
+        verbose_name_plural = _("ibu")
+
+    def __str__(self):
+        return self.name
+
+
+class NewbornQuerySet(models.QuerySet):
+    def in_scope_of(self, user):
+        """The babies a user may see: a bidan those born at her facility or attended by her; others those
+        living in their region (all when no region); nobody without the capability."""
+        if not can(user, Capability.VIEW_NEWBORNS):
+            return self.none()
+        if user.role == Role.BIDAN:
+            return (
+                self.filter(Q(facility_id=user.facility_id) | Q(attending_midwife=user))
+                if user.facility_id
+                else self.filter(attending_midwife=user)
+            )
+        if user.region_id:
+            return self.in_region(user.region_id)
+        return self
+
+    def in_region(self, code: str):
+        return self.filter(desa__code__startswith=code + ".")
+
+    def search(self, text: str):
+        """Digits find a whole NIK (mother or baby) or KK number; words find part of a name."""
+        number = "".join(text.split()).replace(".", "").replace("-", "")
+        if number.isdigit():
+            return self.filter(Q(mother__nik=number) | Q(nik=number) | Q(mother__kk_number=number))
+        return self.filter(
+            Q(mother__name__icontains=text) | Q(temporary_name__icontains=text) | Q(given_name__icontains=text)
+        )
+
+    def born_in_month(self, year: int, month: int):
+        first = datetime.date(year, month, 1)
+        return self.filter(birth_date__gte=first, birth_date__lt=first + relativedelta(months=1))
+
+    def without_nik(self):
+        return self.filter(nik_issued_on__isnull=True)
+
+    def with_document_status(self, status: str):
+        return self.filter(
+            **{
+                DocumentStatus.NIK_TERBIT: {"nik_issued_on__isnull": False},
+                DocumentStatus.AKTA_TERBIT: {"nik_issued_on__isnull": True, "akta_issued_on__isnull": False},
+                DocumentStatus.MASUK_KK: {
+                    "nik_issued_on__isnull": True,
+                    "akta_issued_on__isnull": True,
+                    "kk_added_on__isnull": False,
+                },
+                DocumentStatus.BELUM_ADA: {
+                    "nik_issued_on__isnull": True,
+                    "akta_issued_on__isnull": True,
+                    "kk_added_on__isnull": True,
+                },
+            }[status]
+        )
+
+    def for_lists(self):
+        return self.select_related("mother", "desa__parent", "facility")
+
+
+class Newborn(models.Model):
+    mother = models.ForeignKey(Mother, verbose_name=_("ibu"), on_delete=models.PROTECT, related_name="babies")
+    birth_date = models.DateField(_("tanggal lahir"), db_index=True)
+    birth_time = models.TimeField(_("jam lahir"), null=True, blank=True)
+    sex = models.CharField(_("jenis kelamin"), max_length=1, choices=Sex.choices)
+    birth_order = models.PositiveSmallIntegerField(
+        _("urutan kelahiran"), default=1, help_text=_("1 untuk kelahiran tunggal; 1, 2, 3 untuk kembar.")
+    )
+    weight_grams = models.PositiveIntegerField(_("berat lahir (gram)"))
+    length_cm = models.DecimalField(_("panjang lahir (cm)"), max_digits=4, decimal_places=1, null=True, blank=True)
+    # Where the family lives: the desa that reports, coverage and Dukcapil work by.
+    desa = models.ForeignKey(
+        Region, verbose_name=_("desa/kelurahan domisili"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Place of birth: a facility, or at home (in the family's desa) when empty.
+    facility = models.ForeignKey(
+        Facility,
+        verbose_name=_("tempat lahir (fasilitas)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="births",
+    )
+    attending_midwife = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("bidan penolong"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="attended_births",
+    )
+    temporary_name = models.CharField(_("nama sementara"), max_length=130, db_index=True, editable=False)
+    given_name = models.CharField(_("nama bayi"), max_length=100, blank=True)
+
+    nik = models.CharField(_("NIK bayi"), max_length=16, null=True, blank=True, unique=True)
+    kk_added_on = models.DateField(_("tanggal masuk KK"), null=True, blank=True)
+    kk_added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("dicatat masuk KK oleh"),
+    )
+    akta_number = models.CharField(_("nomor akta kelahiran"), max_length=50, blank=True)
+    akta_issued_on = models.DateField(_("tanggal akta terbit"), null=True, blank=True)
+    akta_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("akta dicatat oleh"),
+    )
+    nik_issued_on = models.DateField(_("tanggal NIK terbit"), null=True, blank=True)
+    nik_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("NIK dicatat oleh"),
+    )
+
+    # The form's one-time key: a double tap or a resent form finds the record the first send made.
+    submission_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("dicatat oleh")
+    )
+    created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah pada"), auto_now=True)
+
+    objects = NewbornQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["submission_key"])
+
+    class Meta:
+        verbose_name = _("bayi")
+        verbose_name_plural = _("bayi")
+        ordering = ["-birth_date", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mother", "birth_date", "birth_order"], name="one_birth_per_mother_date_order"
+            ),
+            models.CheckConstraint(condition=Q(weight_grams__gte=300, weight_grams__lte=7000), name="weight_in_range"),
+            models.CheckConstraint(condition=Q(birth_order__gte=1, birth_order__lte=9), name="birth_order_in_range"),
+            models.CheckConstraint(condition=Q(sex__in=["L", "P"]), name="sex_l_or_p"),
+        ]
+        indexes = [models.Index(fields=["nik_issued_on", "birth_date"], name="newborn_doc_worklist")]
+
+    def __str__(self):
+        return self.temporary_name
+
+    @property
+    def document_status(self) -> str:
+        if self.nik_issued_on:
+            return DocumentStatus.NIK_TERBIT
+        if self.akta_issued_on:
+            return DocumentStatus.AKTA_TERBIT
+        if self.kk_added_on:
+            return DocumentStatus.MASUK_KK
+        return DocumentStatus.BELUM_ADA
+
+    def get_document_status_display(self) -> str:
+        return DocumentStatus(self.document_status).label
+
+    @property
+    def display_name(self) -> str:
+        return self.given_name or self.temporary_name
+
+    @property
+    def kecamatan(self) -> Region:
+        return self.desa.parent

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from newborns import views
+
+app_name = "newborns"
+urlpatterns = [
+    path("", views.newborn_list, name="list"),
+    path("baru/", views.newborn_create, name="create"),
+    path("dukcapil/", views.nik_worklist, name="nik_worklist"),
+    path("<int:pk>/", views.newborn_detail, name="detail"),
+    path("<int:pk>/ubah/", views.newborn_edit, name="edit"),
+    path("<int:pk>/dokumen/", views.newborn_documents, name="documents"),
+]
