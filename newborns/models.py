@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from newborns import deadlines
 from sejagad.models import Facility, Region
 from sejagad.roles import Capability, Role, can
 
@@ -218,6 +219,14 @@ class Newborn(models.Model):
 
     def get_document_status_display(self) -> str:
         return DocumentStatus(self.document_status).label
+
+    @property
+    def registration_deadline(self) -> datetime.date:
+        return deadlines.registration_deadline(self.birth_date)
+
+    @property
+    def nik_deadline(self) -> datetime.date:
+        return deadlines.nik_deadline(self.birth_date)
 
     @property
     def display_name(self) -> str:
