@@ -1,0 +1,39 @@
+"""django-import-export resources: the admin's small imports and exports, in the same columns as our files.
+
+Large files go through ``services`` (staging table, one upsert); these serve a few thousand rows at most.
+"""
+
+from import_export import fields, resources
+from import_export.widgets import ForeignKeyWidget
+
+from coverage.models import ParticipantCount, PopulationCount
+from sejagad.models import Region
+
+
+class PopulationResource(resources.ModelResource):
+    region = fields.Field(attribute="region", column_name="kode_wilayah", widget=ForeignKeyWidget(Region, "code"))
+    period = fields.Field(attribute="period", column_name="periode")
+    total = fields.Field(attribute="total", column_name="jumlah_penduduk")
+    male = fields.Field(attribute="male", column_name="laki_laki")
+    female = fields.Field(attribute="female", column_name="perempuan")
+    source = fields.Field(attribute="source", column_name="sumber")
+
+    class Meta:
+        model = PopulationCount
+        import_id_fields = ("region", "period")
+        fields = ("region", "period", "total", "male", "female", "source")
+        skip_unchanged = True
+
+
+class ParticipantResource(resources.ModelResource):
+    region = fields.Field(attribute="region", column_name="kode_wilayah", widget=ForeignKeyWidget(Region, "code"))
+    period = fields.Field(attribute="period", column_name="periode")
+    segment = fields.Field(attribute="segment", column_name="segmen")
+    total = fields.Field(attribute="total", column_name="jumlah_peserta")
+    active = fields.Field(attribute="active", column_name="peserta_aktif")
+
+    class Meta:
+        model = ParticipantCount
+        import_id_fields = ("region", "period", "segment")
+        fields = ("region", "period", "segment", "total", "active")
+        skip_unchanged = True

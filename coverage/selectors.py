@@ -1,0 +1,160 @@
+"""Read paths for the coverage pages, the export, the API and the dashboard; a fixed number of queries each."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+
+from coverage.models import CoverageImport, CoverageSnapshot, UhcCriterion, UhcStatus, period_year
+from sejagad.models import Region
+
+SORTS = {
+    "kode": lambda row: row.region.code,
+    "nama": lambda row: row.region.name.lower(),
+    "penduduk": lambda row: _number(row.snapshot, "population"),
+    "peserta": lambda row: _number(row.snapshot, "participants"),
+    "cakupan": lambda row: _number(row.snapshot, "coverage_pct"),
+    "keaktifan": lambda row: _number(row.snapshot, "active_pct"),
+    "kekurangan": lambda row: _number(row.snapshot, "gap"),
+}
+
+
+def _number(snapshot, field):
+    return getattr(snapshot, field, None) if snapshot else None
+
+
+@dataclass(frozen=True)
+class CoverageRow:
+    region: Region
+    snapshot: CoverageSnapshot | None
+    status: UhcStatus | None
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.snapshot and self.snapshot.has_data)
+
+
+@dataclass(frozen=True)
+class CoverageTable:
+    region: Region | None
+    period: str | None
+    periods: list[str]
+    ancestors: list[Region]
+    total: CoverageRow | None
+    rows: list[CoverageRow]
+    tiers: list[UhcCriterion]
+    sort: str
+
+
+def root_region(user) -> Region | None:
+    """Where a user's coverage pages start: her own region, else the district this installation serves."""
+    if user.region_id:
+        return user.region
+    return Region.objects.filter(code=settings.DISTRICT_CODE).first()
+
+
+def region_in_scope(user, code: str | None) -> Region | None:
+    """The region asked for, if the user may see it; None when it does not exist or lies outside her region."""
+    if not code:
+        return root_region(user)
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        return None
+    if user.region_id and not user.region.contains(region):
+        return None
+    return region
+
+
+def periods() -> list[str]:
+    """Semesters with computed coverage, newest first."""
+    return list(CoverageSnapshot.objects.order_by("-period").values_list("period", flat=True).distinct())
+
+
+def tiers_for(period: str | None) -> list[UhcCriterion]:
+    return list(UhcCriterion.objects.for_year(period_year(period))) if period else []
+
+
+def coverage_table(*, user, region: Region, period: str | None = None, sort: str = "kode") -> CoverageTable:
+    """The region's own coverage and one row per child region (desa under a kecamatan, ...), in six queries
+    whatever the number of children; children without data are listed too."""
+    available = periods()
+    period = period if period in available else (available[0] if available else None)
+    ancestors = _ancestors(user, region)
+    tiers = tiers_for(period)
+    children = list(Region.objects.filter(parent=region).order_by("code"))
+    snapshots = {}
+    if period:
+        snapshots = {
+            s.region_id: s
+            for s in CoverageSnapshot.objects.filter(period=period).filter(
+                Q(region_id=region.code) | Q(region__parent=region)
+            )
+        }
+    rows = [_row(child, snapshots.get(child.code), tiers) for child in children]
+    descending = sort.startswith("-")
+    key = SORTS.get(sort.lstrip("-"))
+    if key is None:
+        sort, key, descending = "kode", SORTS["kode"], False
+    with_value = [r for r in rows if key(r) is not None]
+    without = [r for r in rows if key(r) is None]
+    rows = sorted(with_value, key=key, reverse=descending) + without
+    total = _row(region, snapshots.get(region.code), tiers)
+    return CoverageTable(
+        region=region,
+        period=period,
+        periods=available,
+        ancestors=ancestors,
+        total=total,
+        rows=rows,
+        tiers=tiers,
+        sort=sort,
+    )
+
+
+def _row(region: Region, snapshot: CoverageSnapshot | None, tiers) -> CoverageRow:
+    return CoverageRow(region=region, snapshot=snapshot, status=snapshot.status(tiers) if snapshot else None)
+
+
+def _ancestors(user, region: Region) -> list[Region]:
+    """The regions above, down from the user's own region (the breadcrumb), in one query."""
+    parts = region.code.split(".")
+    codes = [".".join(parts[:i]) for i in range(1, len(parts))]
+    top = user.region.code if user.region_id else None
+    if top:
+        codes = [c for c in codes if c == top or c.startswith(top + ".")]
+    return list(Region.objects.filter(code__in=codes).order_by("code")) if codes else []
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period: str
+    snapshot: CoverageSnapshot
+    status: UhcStatus
+    change_points: object  # Decimal | None: coverage change since the previous semester with data
+
+
+def trend(*, region: Region) -> list[TrendPoint]:
+    """The region's coverage in every semester, oldest first, with the change from one to the next."""
+    snapshots = list(CoverageSnapshot.objects.filter(region=region).order_by("period"))
+    years = {period_year(s.period) for s in snapshots}
+    criteria = list(UhcCriterion.objects.filter(year__lte=max(years)).order_by("year", "rank")) if years else []
+    points, previous = [], None
+    for snapshot in snapshots:
+        year = period_year(snapshot.period)
+        in_force = [c for c in criteria if c.year == max((c.year for c in criteria if c.year <= year), default=None)]
+        change = None
+        if snapshot.coverage_pct is not None and previous is not None:
+            change = snapshot.coverage_pct - previous
+        points.append(TrendPoint(snapshot.period, snapshot, snapshot.status(in_force), change))
+        if snapshot.coverage_pct is not None:
+            previous = snapshot.coverage_pct
+    return points
+
+
+def recent_imports(limit: int = 20):
+    return CoverageImport.objects.select_related("uploaded_by").order_by("-created_at", "-id")[:limit]
+
+
+def export_rows(table: CoverageTable) -> list[CoverageRow]:
+    """What the CSV/XLSX export holds: the region itself, then its children in the table's order."""
+    return ([table.total] if table.total else []) + table.rows

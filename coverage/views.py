@@ -1,0 +1,195 @@
+"""Coverage pages: the table with drill-down, the trend, the export, and imports with preview and progress."""
+
+import csv
+import io
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+
+from coverage import selectors, services, tasks
+from coverage.forms import ImportForm
+from coverage.imports import FileRejected
+from coverage.models import CoverageImport, ImportStatus, period_label
+from sejagad.access import capability_required
+from sejagad.roles import Capability
+
+
+def _region(request):
+    region = selectors.region_in_scope(request.user, request.GET.get("wilayah", "").strip())
+    if region is None:
+        raise Http404(_("Wilayah tidak ditemukan atau di luar wilayah kerja Anda."))
+    return region
+
+
+@capability_required(Capability.VIEW_COVERAGE)
+def coverage_table(request):
+    table = selectors.coverage_table(
+        user=request.user,
+        region=_region(request),
+        period=request.GET.get("periode"),
+        sort=request.GET.get("urut", "kode"),
+    )
+    return render(request, "coverage/coverage_table.html", {"table": table, "period_label": period_label})
+
+
+@capability_required(Capability.VIEW_COVERAGE)
+def coverage_trend(request):
+    region = _region(request)
+    points = selectors.trend(region=region)
+    chart = {
+        "labels": [period_label(p.period) for p in points],
+        "coverage": [float(p.snapshot.coverage_pct) if p.snapshot.coverage_pct is not None else None for p in points],
+        "active": [float(p.snapshot.active_pct) if p.snapshot.active_pct is not None else None for p in points],
+        "target": [float(p.status.criterion.coverage_threshold) if p.status.criterion else None for p in points],
+    }
+    return render(request, "coverage/coverage_trend.html", {"region": region, "points": points, "chart": chart})
+
+
+EXPORT_HEADER = [
+    "kode_wilayah",
+    "nama_wilayah",
+    "tingkat",
+    "periode",
+    "jumlah_penduduk",
+    "jumlah_peserta",
+    "peserta_aktif",
+    "cakupan_persen",
+    "keaktifan_persen",
+    "kekurangan_peserta",
+    "status_uhc",
+    "tingkat_uhc",
+]
+
+
+def _safe(value):
+    """Spreadsheet cells that start like a formula are written as text (formula injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _export_values(row, period):
+    s = row.snapshot
+    status = ""
+    if s is None or not s.has_data:
+        status = _("data belum tersedia")
+    elif s.is_uhc is True:
+        status = _("UHC")
+    elif s.is_uhc is False:
+        status = _("belum UHC")
+    else:
+        status = _("belum dapat dinilai")
+    return [
+        row.region.code,
+        _safe(row.region.name),
+        row.region.get_level_display(),
+        period,
+        s.population if s else None,
+        s.participants if s else None,
+        s.active_participants if s else None,
+        s.coverage_pct if s else None,
+        s.active_pct if s else None,
+        s.gap if s else None,
+        status,
+        _safe(s.tier) if s else "",
+    ]
+
+
+@capability_required(Capability.VIEW_COVERAGE)
+def coverage_export(request):
+    table = selectors.coverage_table(
+        user=request.user,
+        region=_region(request),
+        period=request.GET.get("periode"),
+        sort=request.GET.get("urut", "kode"),
+    )
+    rows = [_export_values(row, table.period) for row in selectors.export_rows(table)]
+    name = f"cakupan-{slugify(table.region.name)}-{table.period or 'kosong'}"
+    if request.GET.get("format") == "xlsx":
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(_("Cakupan"))
+        sheet.append(EXPORT_HEADER)
+        for values in rows:
+            sheet.append([float(v) if hasattr(v, "as_tuple") else v for v in values])
+        out = io.BytesIO()
+        book.save(out)
+        response = HttpResponse(
+            out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        return response
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 only with a byte order mark
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_HEADER)
+    writer.writerows(["" if v is None else v for v in values] for values in rows)
+    return response
+
+
+@capability_required(Capability.IMPORT_COVERAGE)
+def import_list(request):
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.start_import(
+                kind=form.cleaned_data["kind"],
+                uploaded=form.cleaned_data["file"],
+                by=request.user,
+                period=form.cleaned_data["period"],
+            )
+        except FileRejected as exc:
+            form.add_error("file", str(exc))
+        else:
+            if services.runs_in_background(record):
+                transaction.on_commit(lambda: tasks.preview_import.delay(record.pk))
+            else:
+                services.preview_import(import_id=record.pk)
+            return redirect("coverage:import_detail", pk=record.pk)
+    return render(request, "coverage/import_list.html", {"form": form, "imports": selectors.recent_imports()})
+
+
+@capability_required(Capability.IMPORT_COVERAGE)
+def import_detail(request, pk):
+    record = get_object_or_404(CoverageImport.objects.select_related("uploaded_by"), pk=pk)
+    return render(request, "coverage/import_detail.html", {"record": record})
+
+
+@capability_required(Capability.IMPORT_COVERAGE)
+def import_progress(request, pk):
+    """The polled fragment; once the job is finished it asks htmx to reload the whole page."""
+    record = get_object_or_404(CoverageImport, pk=pk)
+    response = render(request, "coverage/_import_progress.html", {"record": record})
+    if not record.is_running and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@capability_required(Capability.IMPORT_COVERAGE)
+def import_commit(request, pk):
+    record = get_object_or_404(CoverageImport, pk=pk)
+    if not record.can_commit:
+        messages.error(
+            request, _("Impor ini tidak dapat disimpan: %(status)s.") % {"status": record.get_status_display()}
+        )
+    elif services.runs_in_background(record):
+        if services.queue_commit(import_id=record.pk):
+            transaction.on_commit(lambda: tasks.commit_import.delay(record.pk))
+    else:
+        outcome = services.commit_import(import_id=record.pk)
+        if outcome.record.status == ImportStatus.DONE:
+            messages.success(
+                request,
+                _("Tersimpan: %(new)s baris baru, %(changed)s berubah. Cakupan dihitung ulang di latar belakang.")
+                % {"new": outcome.record.rows_new, "changed": outcome.record.rows_changed},
+            )
+        else:
+            messages.error(request, outcome.record.message or outcome.record.get_status_display())
+    return redirect("coverage:import_detail", pk=record.pk)
