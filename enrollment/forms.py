@@ -1,0 +1,79 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from enrollment.models import EnrollmentStatus, FlagLevel
+from newborns.forms import DATE_INPUT, RegionChoiceField
+from newborns.models import Segment
+from sejagad import selectors as core
+from sejagad.forms import BootstrapFormMixin
+from sejagad.models import Facility, Region
+
+WORKLIST_CHOICES = [
+    ("risiko", _("Bayi berisiko")),
+    ("bpjs", _("NIK terbit, BPJS belum diperbarui")),
+    ("dinsos", _("Usulan PBI (Dinsos)")),
+]
+
+
+class WorklistFilterForm(BootstrapFormMixin, forms.Form):
+    """The worklist filters; the export takes the very same ones, so it holds exactly the rows on screen."""
+
+    kind = forms.ChoiceField(label=_("Daftar"), choices=WORKLIST_CHOICES, required=False)
+    kecamatan = RegionChoiceField(
+        label=_("Kecamatan"), queryset=Region.objects.none(), required=False, empty_label=_("Semua kecamatan")
+    )
+    desa = RegionChoiceField(
+        label=_("Desa/kelurahan"), queryset=Region.objects.none(), required=False, empty_label=_("Semua desa")
+    )
+    facility = forms.ModelChoiceField(
+        label=_("Fasilitas"), queryset=Facility.objects.none(), required=False, empty_label=_("Semua fasilitas")
+    )
+    segment = forms.ChoiceField(label=_("Segmen"), choices=[("", _("Semua segmen"))] + Segment.choices, required=False)
+    level = forms.TypedChoiceField(
+        label=_("Tingkat"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        choices=[("", _("Semua tingkat"))] + [(c.value, c.label) for c in FlagLevel if c >= FlagLevel.PERHATIAN],
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Semua status"))] + EnrollmentStatus.choices, required=False
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        area = core.work_area(user)
+        self.fields["kecamatan"].queryset = area.kecamatan()
+        desa = area.desa()
+        if kecamatan := self.data.get("kecamatan"):
+            desa = desa.filter(parent_id=kecamatan)
+        self.fields["desa"].queryset = desa
+        self.fields["facility"].queryset = Facility.objects.filter(region__in=area, is_active=True)
+
+    def filters(self) -> dict:
+        """The cleaned filters for ``selectors.worklist`` (an invalid form filters nothing out of scope)."""
+        if not self.is_valid():
+            return {"kind": "risiko"}
+        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        data.setdefault("kind", "risiko")
+        return data
+
+    def as_log(self) -> dict:
+        """The filters as plain values, for the export log."""
+        return {k: getattr(v, "pk", v) for k, v in self.filters().items()}
+
+
+class EnrollmentForm(BootstrapFormMixin, forms.Form):
+    segment = forms.ChoiceField(
+        label=_("Segmen"), choices=[("", _("Belum diketahui"))] + Segment.choices, required=False
+    )
+    jkn_number = forms.CharField(
+        label=_("Nomor kartu JKN bayi"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    status = forms.ChoiceField(label=_("Status kepesertaan"), choices=EnrollmentStatus.choices)
+    registered_on = forms.DateField(label=_("Tanggal terdaftar"), required=False, widget=DATE_INPUT)
+    nik_updated_on = forms.DateField(label=_("Tanggal NIK diperbarui di BPJS"), required=False, widget=DATE_INPUT)
+    deactivated_on = forms.DateField(label=_("Tanggal nonaktif"), required=False, widget=DATE_INPUT)

@@ -1,0 +1,166 @@
+"""The rules of a newborn's JKN membership: registration, the NIK update at BPJS, PBI proposals."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from enrollment import flagging
+from enrollment.models import NIK_UPDATED, REGISTERED, Enrollment, EnrollmentStatus, Notification
+from newborns import validators
+from newborns.models import Newborn, Segment
+from sejagad.models import User
+
+PBI_SEGMENTS = {Segment.PBI_APBN, Segment.PBI_APBD}
+
+
+def segment_advice(segment: str) -> str:
+    """DOMAIN.md's newborn rule for each segment, as the worklists show it."""
+    return {
+        Segment.PBI_APBN: _("Bayi dari ibu PBI otomatis PBI: diusulkan lewat Dinkes/Dinsos, langsung aktif."),
+        Segment.PBI_APBD: _("Bayi dari ibu PBI APBD didaftarkan lewat Pemda, langsung aktif."),
+        Segment.PPU: _("Anak ke-1 s.d. ke-3 peserta PPU mengikuti status orang tua; daftarkan lewat pemberi kerja."),
+        Segment.PBPU: _("Peserta mandiri: daftar dan bayar iuran pertama dalam 28 hari; aktif setelah membayar."),
+        Segment.BP: _("Bukan pekerja: daftar dan bayar iuran pertama dalam 28 hari; aktif setelah membayar."),
+    }.get(segment, _("Segmen belum diketahui: tanyakan kepesertaan JKN ibu, atau usulkan PBI bila keluarga miskin."))
+
+
+def ensure_enrollment(newborn: Newborn) -> Enrollment:
+    """The enrollment of a baby, created with its deadlines when the daily job has not run yet; the baby
+    starts in its mother's segment (a PBI mother's baby is PBI, a PPU child follows the parent)."""
+    flagging.create_missing_enrollments(Newborn.objects.filter(pk=newborn.pk))
+    enrollment = Enrollment.objects.get(newborn=newborn)
+    if not enrollment.segment and newborn.mother.jkn_segment:
+        enrollment.segment = newborn.mother.jkn_segment
+        enrollment.save(update_fields=["segment", "updated_at"])
+    return enrollment
+
+
+def _check_date(value: datetime.date | None, newborn: Newborn, field: str) -> None:
+    if value and value < newborn.birth_date:
+        raise ValidationError({field: _("Tanggal tidak boleh sebelum tanggal lahir bayi.")})
+    if value and value > timezone.localdate():
+        raise ValidationError({field: _("Tanggal tidak boleh di masa depan.")})
+
+
+@transaction.atomic
+def update_enrollment(
+    *,
+    enrollment: Enrollment,
+    by: User,
+    segment: str | None = None,
+    jkn_number: str | None = None,
+    status: str | None = None,
+    registered_on: datetime.date | None = None,
+    nik_updated_on: datetime.date | None = None,
+    deactivated_on: datetime.date | None = None,
+) -> Enrollment:
+    """Record what BPJS did: registration under the 'By. Ny.' name, the NIK update, a deactivation.
+    The flags of this baby are recomputed at once, so worklists do not wait for the morning job."""
+    enrollment = Enrollment.objects.select_for_update().select_related("newborn").get(pk=enrollment.pk)
+    newborn = enrollment.newborn
+    changes = {
+        k: v
+        for k, v in {
+            "segment": segment,
+            "jkn_number": jkn_number,
+            "status": status,
+            "registered_on": registered_on,
+            "nik_updated_on": nik_updated_on,
+            "deactivated_on": deactivated_on,
+        }.items()
+        if v is not None and getattr(enrollment, k) != v
+    }
+    if not changes:
+        return enrollment
+    for field, value in changes.items():
+        setattr(enrollment, field, value)
+    if changes.get("jkn_number"):
+        try:
+            enrollment.jkn_number = validators.validate_jkn_number(enrollment.jkn_number)
+        except ValidationError as exc:
+            raise ValidationError({"jkn_number": exc.messages}) from None
+    for field in ("registered_on", "nik_updated_on", "deactivated_on"):
+        _check_date(getattr(enrollment, field), newborn, field)
+
+    if enrollment.status in REGISTERED and not enrollment.registered_on:
+        raise ValidationError({"registered_on": _("Isi tanggal bayi terdaftar di BPJS.")})
+    if enrollment.status in REGISTERED and not enrollment.jkn_number:
+        raise ValidationError({"jkn_number": _("Isi nomor kartu JKN bayi (13 digit).")})
+    if enrollment.status in NIK_UPDATED:
+        if not newborn.nik:
+            raise ValidationError(
+                {"status": _("Bayi belum memiliki NIK dari Dukcapil; NIK belum bisa diperbarui di BPJS.")}
+            )
+        if not enrollment.nik_updated_on:
+            raise ValidationError({"nik_updated_on": _("Isi tanggal NIK diperbarui di BPJS.")})
+    if enrollment.status == EnrollmentStatus.NONAKTIF and not enrollment.deactivated_on:
+        raise ValidationError({"deactivated_on": _("Isi tanggal kepesertaan dinonaktifkan.")})
+
+    enrollment._history_user = by
+    enrollment.save(update_fields=[*changes, "updated_at"])
+    flagging.flag_deadlines(enrollments=Enrollment.objects.filter(pk=enrollment.pk))
+    enrollment.refresh_from_db()
+    return enrollment
+
+
+@transaction.atomic
+def propose_pbi(*, enrollment: Enrollment, by: User, segment: str = Segment.PBI_APBD) -> Enrollment:
+    """Dinsos proposes a poor family's baby as PBI; BPJS registers it."""
+    if segment not in PBI_SEGMENTS:
+        raise ValidationError({"segment": _("Usulan PBI hanya untuk segmen PBI APBN atau PBI APBD.")})
+    if enrollment.pbi_proposed_on:
+        raise ValidationError(
+            _("Bayi ini sudah diusulkan sebagai PBI pada %(date)s.")
+            % {"date": enrollment.pbi_proposed_on.strftime("%d-%m-%Y")}
+        )
+    enrollment.segment = segment
+    enrollment.pbi_proposed_on = timezone.localdate()
+    enrollment.pbi_proposed_by = by
+    enrollment._history_user = by
+    enrollment.save(update_fields=["segment", "pbi_proposed_on", "pbi_proposed_by", "updated_at"])
+    return enrollment
+
+
+def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())
+
+
+def email_notifications() -> int:
+    """One e-mail per recipient listing the babies that moved to a worse level; each notice is mailed once."""
+    pending = list(
+        Notification.objects.filter(emailed_at__isnull=True)
+        .exclude(recipient__email="")
+        .select_related("recipient", "enrollment__newborn")
+        .order_by("recipient_id", "-level")
+    )
+    by_recipient: dict[User, list[Notification]] = {}
+    for notice in pending:
+        by_recipient.setdefault(notice.recipient, []).append(notice)
+    messages = []
+    for recipient, notices in by_recipient.items():
+        lines = [
+            f"- {n.enrollment.newborn.temporary_name} (lahir {n.enrollment.newborn.birth_date:%d-%m-%Y}): "
+            f"{n.get_deadline_display()} — {n.get_level_display()}"
+            for n in notices
+        ]
+        body = _("Bayi berikut mendekati atau melewati batas waktu JKN:") + "\n\n" + "\n".join(lines)
+        messages.append(
+            (
+                _("SEJAGAD SEHAT: %(n)s bayi perlu tindakan") % {"n": len(notices)},
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                [recipient.email],
+            )
+        )
+    if messages:
+        send_mass_mail(messages, fail_silently=False)
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=timezone.now())
+    return len(pending)

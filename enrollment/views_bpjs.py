@@ -1,0 +1,135 @@
+"""The BPJS liaison's pages: worklist exports and the reconciliation of BPJS's membership list."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from enrollment import exports, reconciliation
+from enrollment.forms import WorklistFilterForm
+from enrollment.models import Reconciliation, ReconciliationStatus
+from sejagad.access import capability_required
+from sejagad.forms import BootstrapFormMixin
+from sejagad.roles import Capability, can
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ROWS_SHOWN = 200
+
+
+def _worklist_rows(request, format: str):
+    form = WorklistFilterForm(request.GET, user=request.user)
+    rows, _log = exports.worklist_export(
+        user=request.user, filters=form.filters(), log_filters=form.as_log(), format=format
+    )
+    return rows
+
+
+def _private(response, filename: str):
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"  # personal data: no copy in a shared or browser cache
+    return response
+
+
+@require_GET
+@capability_required(Capability.EXPORT_WORKLISTS)
+def export_csv(request):
+    rows = _worklist_rows(request, "csv")
+    stream = exports.csv_text(exports.HEADERS, exports.export_rows(rows, request.user))
+    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+    return _private(response, f"sejagad-worklist-{timezone.localdate():%Y%m%d}.csv")
+
+
+@require_GET
+@capability_required(Capability.EXPORT_WORKLISTS)
+def export_xlsx(request):
+    rows = _worklist_rows(request, "xlsx")
+    workbook = exports.write_xlsx(exports.HEADERS, exports.export_rows(rows, request.user))
+    response = FileResponse(workbook, content_type=XLSX_CONTENT_TYPE)
+    return _private(response, f"sejagad-worklist-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+class ReconciliationUploadForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Berkas dari BPJS (CSV atau XLSX, paling besar 10 MB)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(Capability.EXPORT_WORKLISTS)
+def reconciliation_upload(request):
+    form = ReconciliationUploadForm(request.POST or None, request.FILES or None)
+    rejected = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = reconciliation.preview_reconciliation(upload=form.cleaned_data["file"], by=request.user)
+        except reconciliation.FileRejected as exc:
+            rejected = exc
+        else:
+            return redirect("enrollment:reconciliation_detail", pk=result.pk)
+    recent = Reconciliation.objects.filter(uploaded_by=request.user).defer("rows", "columns")[:10]
+    return render(
+        request,
+        "enrollment/reconciliation_upload.html",
+        {
+            "form": form,
+            "rejected": rejected,
+            "recent": recent,
+            "columns": reconciliation.COLUMNS,
+        },
+    )
+
+
+def _own(request, pk) -> Reconciliation:
+    # The rows hold the uploader's file and matches from the uploader's scope: nobody else's to see.
+    return get_object_or_404(Reconciliation.objects.filter(uploaded_by=request.user), pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required(Capability.EXPORT_WORKLISTS)
+def reconciliation_detail(request, pk):
+    item = _own(request, pk)
+    if request.method == "POST":
+        if not can(request.user, Capability.UPDATE_ENROLLMENT):
+            raise PermissionDenied
+        try:
+            item = reconciliation.commit_reconciliation(reconciliation=item, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                _("%(n)s perubahan kepesertaan diterapkan.")
+                % {"n": item.counts.get(reconciliation.RowClass.BERUBAH, 0)},
+            )
+        return redirect("enrollment:reconciliation_detail", pk=item.pk)
+    groups = []
+    for kind in reconciliation.RowClass:
+        rows = [r for r in item.rows if r["kind"] == kind]
+        groups.append({"kind": kind.value, "label": kind.label, "count": len(rows), "rows": rows[:ROWS_SHOWN]})
+    return render(
+        request,
+        "enrollment/reconciliation_detail.html",
+        {
+            "item": item,
+            "groups": groups,
+            "rows_shown": ROWS_SHOWN,
+            "can_commit": item.status == ReconciliationStatus.PREVIEW
+            and can(request.user, Capability.UPDATE_ENROLLMENT),
+        },
+    )
+
+
+@require_GET
+@capability_required(Capability.EXPORT_WORKLISTS)
+def reconciliation_unmatched_csv(request, pk):
+    item = _own(request, pk)
+    rows = reconciliation.unmatched_rows(item)
+    exports.log_export(user=request.user, format="rekon-csv", filters={"rekonsiliasi": item.pk}, rows=len(rows))
+    response = HttpResponse("".join(exports.csv_text(item.columns, rows)), content_type="text/csv; charset=utf-8")
+    return _private(response, f"rekonsiliasi-{item.pk}-tidak-cocok.csv")

@@ -1,0 +1,202 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from enrollment.flagging import flag_deadlines, level_of
+from enrollment.models import Enrollment, EnrollmentStatus, FlagLevel, FlagRun, Notification
+from enrollment.services import update_enrollment
+from newborns.deadlines import nik_deadline, registration_deadline
+from newborns.models import Newborn
+from sejagad.roles import Role
+from tests.factories import BidanFactory, UserFactory, mother_nik, nik_for, register
+
+pytestmark = pytest.mark.django_db
+TODAY = datetime.date(2026, 11, 24)
+
+
+def born(days_ago: int, serial: int = 1, **kw) -> Newborn:
+    return register(birth_date=TODAY - datetime.timedelta(days=days_ago), mother_nik=mother_nik(serial), **kw)
+
+
+@pytest.mark.parametrize(
+    ("birth", "registration", "nik"),
+    [
+        (datetime.date(2025, 1, 31), datetime.date(2025, 2, 28), datetime.date(2025, 4, 30)),
+        (datetime.date(2024, 2, 29), datetime.date(2024, 3, 28), datetime.date(2024, 5, 29)),
+        (datetime.date(2023, 11, 30), datetime.date(2023, 12, 28), datetime.date(2024, 2, 29)),
+        (datetime.date(2025, 11, 30), datetime.date(2025, 12, 28), datetime.date(2026, 2, 28)),
+        (datetime.date(2025, 12, 31), datetime.date(2026, 1, 28), datetime.date(2026, 3, 31)),
+        (datetime.date(2026, 8, 31), datetime.date(2026, 9, 28), datetime.date(2026, 11, 30)),
+    ],
+)
+def test_deadlines_on_edge_dates_agree_in_python_and_in_sql(district, birth, registration, nik):
+    assert (registration_deadline(birth), nik_deadline(birth)) == (registration, nik)
+    baby = register(birth_date=birth)
+    flag_deadlines(today=birth)
+    enrollment = Enrollment.objects.get(newborn=baby)
+    assert (enrollment.registration_deadline, enrollment.nik_deadline) == (registration, nik)
+
+
+def test_a_birth_just_before_local_midnight_counts_on_its_local_date(district, settings):
+    # 23:50 WITA on 31 January is 15:50 UTC the same day: the deadline follows the local calendar date.
+    from django.utils import timezone
+
+    moment = datetime.datetime(2026, 1, 31, 23, 50, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+    assert timezone.localdate(moment) == datetime.date(2026, 1, 31)
+    assert nik_deadline(timezone.localdate(moment)) == datetime.date(2026, 4, 30)
+
+
+@pytest.mark.parametrize(
+    ("days_left", "level"),
+    [
+        (31, FlagLevel.AMAN),
+        (30, FlagLevel.PERHATIAN),
+        (15, FlagLevel.PERHATIAN),
+        (14, FlagLevel.MENDESAK),
+        (8, FlagLevel.MENDESAK),
+        (7, FlagLevel.KRITIS),
+        (0, FlagLevel.KRITIS),
+        (-1, FlagLevel.TERLAMBAT),
+    ],
+)
+def test_every_level_boundary_in_sql_and_python(district, days_left, level):
+    baby = born(28 - days_left)  # registration deadline = birth + 28 days
+    flag_deadlines(today=TODAY)
+    assert Enrollment.objects.get(newborn=baby).registration_level == level
+    assert level_of(TODAY + datetime.timedelta(days=days_left), done=False, today=TODAY) == level
+
+
+def test_every_transition_as_days_pass(district):
+    baby = born(0)
+    seen = []
+    for day in range(0, 100):
+        flag_deadlines(today=TODAY + datetime.timedelta(days=day))
+        e = Enrollment.objects.get(newborn=baby)
+        seen.append((e.registration_level, e.nik_level))
+    registration_levels = [r for r, _ in seen]
+    assert sorted(set(registration_levels)) == [
+        FlagLevel.PERHATIAN,
+        FlagLevel.MENDESAK,
+        FlagLevel.KRITIS,
+        FlagLevel.TERLAMBAT,
+    ]
+    assert registration_levels == sorted(registration_levels)  # it only gets worse while nothing is done
+    assert [n for _, n in seen][0] == FlagLevel.AMAN
+    assert seen[-1] == (FlagLevel.TERLAMBAT, FlagLevel.TERLAMBAT)
+
+
+def test_meeting_a_deadline_marks_it_done(district):
+    baby = born(20, sex="L")
+    flag_deadlines(today=TODAY)
+    enrollment = Enrollment.objects.get(newborn=baby)
+    staff = UserFactory(role=Role.PETUGAS_BPJS)
+    update_enrollment(
+        enrollment=enrollment,
+        by=staff,
+        status=EnrollmentStatus.TERDAFTAR_SEMENTARA,
+        jkn_number="0001234567890",
+        registered_on=baby.birth_date + datetime.timedelta(days=3),
+    )
+    enrollment.refresh_from_db()
+    assert enrollment.registration_level == FlagLevel.SELESAI
+    assert enrollment.nik_level != FlagLevel.SELESAI
+
+
+def test_a_rerun_changes_nothing(district):
+    for i in range(5):
+        born(10 * i + 1, serial=i + 1)
+    first = flag_deadlines(today=TODAY)
+    assert first.run.created_enrollments == 5
+    levels = list(Enrollment.objects.order_by("id").values_list("registration_level", "nik_level"))
+    again = flag_deadlines(today=TODAY)
+    assert again.moved == {"registration": {}, "nik": {}}
+    assert again.notifications == 0
+    assert again.run.created_enrollments == 0
+    assert list(Enrollment.objects.order_by("id").values_list("registration_level", "nik_level")) == levels
+
+
+def test_each_run_is_logged_with_how_many_moved_to_each_level(district):
+    born(25, serial=1)  # 3 days left: KRITIS
+    born(10, serial=2)  # 18 days left: PERHATIAN
+    result = flag_deadlines(today=TODAY)
+    run = FlagRun.objects.get()
+    assert run.finished_at >= run.started_at
+    assert run.day == TODAY
+    assert run.moved["registration"] == {"KRITIS": 1, "PERHATIAN": 1}
+    assert result.run == run
+
+
+def test_statement_count_does_not_grow_with_babies(district):
+    born(1, serial=1)
+    with CaptureQueriesContext(connection) as few:
+        flag_deadlines(today=TODAY)
+    for i in range(2, 30):
+        born(i, serial=i)
+    with CaptureQueriesContext(connection) as many:
+        flag_deadlines(today=TODAY + datetime.timedelta(days=1))
+    assert len(many) == len(few)
+
+
+def test_worse_level_notifies_midwife_and_dinkes_once_per_level(district, mailoutbox):
+    from enrollment.services import email_notifications
+
+    bidan = BidanFactory(email="bidan@example.id")
+    dinkes = UserFactory(role=Role.STAF_DINKES, email="dinkes@example.id")
+    UserFactory(role=Role.PETUGAS_BPJS)  # not told
+    baby = born(22, attending_midwife=bidan)  # 6 days left
+    flag_deadlines(today=TODAY)
+    assert set(Notification.objects.values_list("recipient", "level")) == {
+        (bidan.pk, FlagLevel.KRITIS),
+        (dinkes.pk, FlagLevel.KRITIS),
+    }
+    flag_deadlines(today=TODAY)  # same day again: nothing new
+    flag_deadlines(today=TODAY + datetime.timedelta(days=1))  # still KRITIS: nothing new
+    assert Notification.objects.count() == 2
+    flag_deadlines(today=TODAY + datetime.timedelta(days=7))  # TERLAMBAT now
+    assert Notification.objects.filter(level=FlagLevel.TERLAMBAT).count() == 2
+
+    assert email_notifications() == 4
+    assert sorted(m.to[0] for m in mailoutbox) == ["bidan@example.id", "dinkes@example.id"]
+    assert baby.temporary_name in mailoutbox[0].body
+    assert email_notifications() == 0  # each notice is mailed once
+
+
+def test_a_bidan_is_not_told_of_babies_outside_her_facility(district):
+    from sejagad.models import Facility
+
+    bidan = BidanFactory()
+    born(22, facility=Facility.objects.get(code="PKM-732211"))
+    flag_deadlines(today=TODAY)
+    assert not Notification.objects.filter(recipient=bidan).exists()
+
+
+def test_nik_update_is_done_only_when_bpjs_holds_the_nik(district):
+    from django.core.exceptions import ValidationError
+
+    from newborns.services import record_documents
+
+    baby = born(80, sex="L")  # NIK deadline in 12 days: MENDESAK
+    flag_deadlines(today=TODAY)
+    enrollment = Enrollment.objects.get(newborn=baby)
+    assert enrollment.nik_level == FlagLevel.MENDESAK
+    bpjs = UserFactory(role=Role.PETUGAS_BPJS)
+    registered = {
+        "status": EnrollmentStatus.DIPERBARUI,
+        "jkn_number": "0001234567890",
+        "registered_on": baby.birth_date,
+        "nik_updated_on": baby.birth_date + datetime.timedelta(days=70),
+    }
+    with pytest.raises(ValidationError, match="belum memiliki NIK"):
+        update_enrollment(enrollment=enrollment, by=bpjs, **registered)
+
+    record_documents(
+        newborn=baby,
+        by=baby.created_by,
+        nik=nik_for(baby.birth_date, female=False),
+        nik_issued_on=baby.birth_date + datetime.timedelta(days=60),
+    )
+    enrollment = update_enrollment(enrollment=enrollment, by=bpjs, **registered)
+    assert (enrollment.registration_level, enrollment.nik_level) == (FlagLevel.SELESAI, FlagLevel.SELESAI)
+    assert enrollment.history.first().history_user == bpjs

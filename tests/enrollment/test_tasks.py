@@ -1,0 +1,59 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from enrollment import flagging, tasks
+from enrollment.models import Enrollment, FlagLevel, FlagRun, Notification
+from sejagad.roles import Role
+from tests.celery_worker import real_worker, wait_for
+from tests.factories import BidanFactory, UserFactory, mother_nik, register
+
+
+@pytest.mark.django_db(transaction=True)
+def test_daily_job_runs_in_a_real_worker_and_emails_once(district, mailoutbox):
+    bidan = BidanFactory(email="bidan@example.id")
+    UserFactory(role=Role.STAF_DINKES, email="dinkes@example.id")
+    today = timezone.localdate()
+    baby = register(birth_date=today - datetime.timedelta(days=25), attending_midwife=bidan)
+    with real_worker():
+        tasks.flag_deadlines.delay()
+        assert wait_for(lambda: FlagRun.objects.filter(finished_at__isnull=False).exists()), "the job did not run"
+        assert wait_for(lambda: Notification.objects.filter(emailed_at__isnull=False).count() == 2)
+    enrollment = Enrollment.objects.get(newborn=baby)
+    assert enrollment.registration_level == FlagLevel.KRITIS
+    assert sorted(m.to[0] for m in mailoutbox) == ["bidan@example.id", "dinkes@example.id"]
+
+
+def test_beat_runs_the_job_daily_at_the_configured_hour(settings):
+    from sejagad.celery import app
+
+    entry = app.conf.beat_schedule["flag-deadlines-daily"]
+    assert entry["task"] == tasks.flag_deadlines.name
+    assert entry["schedule"].hour == {settings.DEADLINE_FLAG_HOUR}
+    assert tasks.flag_deadlines.acks_late is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_that_dies_halfway_leaves_nothing_half_done(district, monkeypatch):
+    today = timezone.localdate()
+    for i in range(3):
+        register(birth_date=today - datetime.timedelta(days=20 + i), mother_nik=mother_nik(i + 1))
+    flagging.flag_deadlines(today=today)
+    before = list(Enrollment.objects.order_by("id").values_list("registration_level", "nik_level"))
+    runs = FlagRun.objects.count()
+
+    calls = {"n": 0}
+    real_notify = flagging._notify_worsening
+
+    def dies_after_the_first_updates(*args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise SystemExit("worker killed")
+        return real_notify(*args)
+
+    monkeypatch.setattr(flagging, "_notify_worsening", dies_after_the_first_updates)
+    with pytest.raises(SystemExit):
+        flagging.flag_deadlines(today=today + datetime.timedelta(days=10))
+    assert list(Enrollment.objects.order_by("id").values_list("registration_level", "nik_level")) == before
+    assert FlagRun.objects.count() == runs
