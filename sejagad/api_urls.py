@@ -7,4 +7,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("newborns.api.urls")),
+    path("", include("enrollment.api.urls")),
+    path("", include("coverage.api.urls")),
 ]

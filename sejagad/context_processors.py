@@ -9,6 +9,9 @@ NAVIGATION = [
     ("newborns:create", _("Catat kelahiran"), Capability.REGISTER_BIRTHS),
     ("newborns:list", _("Data bayi"), Capability.VIEW_NEWBORNS),
     ("newborns:nik_worklist", _("Daftar kerja Dukcapil"), Capability.UPDATE_DOCUMENTS),
+    ("enrollment:worklist", _("Tenggat JKN"), Capability.VIEW_NEWBORNS),
+    ("coverage:table", _("Cakupan UHC"), Capability.VIEW_COVERAGE),
+    ("coverage:imports", _("Impor cakupan"), Capability.IMPORT_COVERAGE),
     ("admin:index", _("Admin"), Capability.MANAGE_SYSTEM),
 ]
 

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -55,7 +56,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "newborns.apps.NewbornsConfig",
-    "enrollment",
+    "enrollment.apps.EnrollmentConfig",
     "coverage",
 ]
 
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sejagad.context_processors.navigation",
+                "enrollment.context_processors.notifications",
             ],
         },
     },
@@ -105,6 +107,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # A file, not shared-cache memory, so a test's Celery worker thread reads what the test committed.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-sejagad.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -179,8 +183,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Every periodic job, in one place; the apps add theirs as they arrive.
-CELERY_BEAT_SCHEDULE: dict = {}
+# Every periodic job, in one place.
+DEADLINE_FLAG_HOUR = env.int("DEADLINE_FLAG_HOUR", default=6)
+CELERY_BEAT_SCHEDULE = {
+    "flag-deadlines-daily": {
+        "task": "enrollment.tasks.flag_deadlines",
+        "schedule": crontab(hour=DEADLINE_FLAG_HOUR, minute=0),
+    },
+    "coverage-nightly-rollup": {"task": "coverage.tasks.compute_coverage", "schedule": crontab(hour=1, minute=30)},
+}
 
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str(
@@ -214,9 +225,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"SegmentEnum": "newborns.models.Segment"},
 }
 
+# Spreadsheet cells from the admin's exports never run as formulas.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
 # --- Domain -------------------------------------------------------------------------------------
+# Days before a deadline at which a baby turns PERHATIAN, MENDESAK and KRITIS.
+DEADLINE_WARNING_DAYS = [int(d) for d in env.list("DEADLINE_WARNING_DAYS", default=["30", "14", "7"])]
 # The district this installation serves (Kemendagri code); demo data and dashboards start here.
 DISTRICT_CODE = env.str("DISTRICT_CODE", default="73.22")
 # Demo users (password "sejagad-demo") exist only on the embedded default, or when asked for.

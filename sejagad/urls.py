@@ -11,6 +11,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("bayi/", include("newborns.urls")),
+    path("kepesertaan/", include("enrollment.urls")),
+    path("cakupan/", include("coverage.urls")),
     path("api/", include("sejagad.api_urls")),
     path("admin/", admin.site.urls),
 ]

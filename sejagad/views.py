@@ -1,16 +1,27 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from sejagad import selectors
+from coverage.selectors import region_in_scope
+from sejagad.dashboard import Period, dashboard
 
 
 @login_required
 def home(request):
-    region = request.user.scope_region or selectors.district()
-    summary = selectors.region_summary(region) if region else None
-    return render(request, "sejagad/home.html", {"region": region, "summary": summary})
+    """The dashboard for the user's region, or a chosen region below it, and a period of birth months.
+    The filters live in the URL, so a view can be shared; htmx swaps only the dashboard on a change."""
+    code = request.GET.get("wilayah")
+    region = region_in_scope(request.user, code)
+    if region is None:
+        if code:
+            raise Http404
+        return render(request, "sejagad/home.html", {"region": None})
+    period = Period.from_months(request.GET.get("dari"), request.GET.get("sampai"), timezone.localdate())
+    context = dashboard(request.user, region=region, period=period)
+    template = "sejagad/_dashboard.html" if request.headers.get("HX-Request") else "sejagad/home.html"
+    return render(request, template, context)
 
 
 def healthz(request):

@@ -81,7 +81,7 @@ def test_fresh_clone_make_run_serves_the_login_page_and_every_demo_user(tmp_path
         login_page = urllib.request.urlopen(base + "/masuk/").read().decode()
         assert "Masuk ke SEJAGAD SEHAT" in login_page
         for username, *_ in DEMO_USERS:
-            assert "Selamat datang" in log_in(base, username), username
+            assert "Dasbor Kabupaten Luwu Utara" in log_in(base, username), username
         # Ctrl-C at the terminal reaches the whole process group; all three processes stop.
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=60)

@@ -2,6 +2,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from coverage.demo import seed_demo_coverage
+from enrollment.demo import seed_demo_enrollments
+from newborns.demo import seed_demo_births
 from sejagad.demo import DEMO_DISTRICT, DEMO_PASSWORD, seed_demo_facilities, seed_demo_users
 
 
@@ -10,11 +13,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--users", action="store_true", help="Buat pengguna demo walau bukan bawaan tertanam")
+        parser.add_argument(
+            "--births", action="store_true", help="Isi setahun kelahiran demo walau bukan bawaan tertanam"
+        )
 
-    def handle(self, *args, users=False, **options):
+    def handle(self, *args, users=False, births=False, **options):
         call_command("load_regions", DEMO_DISTRICT, stdout=self.stdout)
         created = seed_demo_facilities()
         self.stdout.write(f"Fasilitas demo: {created} baru.")
+        coverage = seed_demo_coverage()
+        self.stdout.write(f"Cakupan demo: {len(coverage['periods'])} semester per desa.")
         if users or settings.DEMO_USERS:
             names = ", ".join(u.username for u in seed_demo_users())
             self.stdout.write(f"Pengguna demo (kata sandi {DEMO_PASSWORD}): {names}")
+        # Synthetic personal data never lands in a production database unless asked for.
+        if births or settings.DEMO_USERS:
+            self.stdout.write(f"Kelahiran demo: {seed_demo_births()} baru.")
+            self.stdout.write(f"Kepesertaan JKN demo: {seed_demo_enrollments()} diisi.")
