@@ -258,7 +258,7 @@ def _counts(
     errors.add(
         bad & ~negative,
         header,
-        lambda line: _("%(col)s bukan bilangan bulat: \u201c%(value)s\u201d.") % {"col": header, "value": raw[line]},
+        lambda line: _("%(col)s bukan bilangan bulat: “%(value)s”.") % {"col": header, "value": raw[line]},
     )
     failed = bad
     if required:
@@ -297,8 +297,7 @@ def _regions(frame: pd.DataFrame, column: str, known: frozenset[str], errors: _E
         ~blank & ~well_formed,
         header,
         lambda line: (
-            _("Kode wilayah \u201c%(value)s\u201d tidak berbentuk kode Kemendagri (mis. 73.22.03.2004).")
-            % {"value": raw[line]}
+            _("Kode wilayah “%(value)s” tidak berbentuk kode Kemendagri (mis. 73.22.03.2004).") % {"value": raw[line]}
         ),
     )
     errors.add(
@@ -326,8 +325,7 @@ def _periods(frame: pd.DataFrame, column: str | None, default: str, errors: _Err
         parsed["bad"],
         column,
         lambda line: (
-            _("Periode \u201c%(value)s\u201d tidak dikenal; tulis TAHUN-S1 atau TAHUN-S2, mis. 2021-S2.")
-            % {"value": raw[line]}
+            _("Periode “%(value)s” tidak dikenal; tulis TAHUN-S1 atau TAHUN-S2, mis. 2021-S2.") % {"value": raw[line]}
         ),
     )
     return parsed["period"], parsed["bad"]
@@ -405,7 +403,7 @@ def parse_file(
             bad_segment,
             columns["segment"],
             lambda line: (
-                _("Segmen \u201c%(value)s\u201d tidak dikenal; pakai salah satu: %(choices)s.")
+                _("Segmen “%(value)s” tidak dikenal; pakai salah satu: %(choices)s.")
                 % {"value": raw_segment[line], "choices": ", ".join(Segment.values)}
             ),
         )

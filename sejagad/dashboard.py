@@ -85,6 +85,14 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
         for child in children
         for snap in [snapshots.get(child.code)]
     ]
+    context["coverage_chart_has_data"] = any(row["coverage"] is not None for row in context["chart_coverage"])
+    context["chart_labels"] = {
+        "coverage": _("Cakupan (%)"),
+        "target": _("Target 95 %"),
+        "births": _("Kelahiran"),
+        "nik_in_time": _("NIK di BPJS tepat waktu"),
+        "babies": _("Bayi"),
+    }
     context["chart_funnel"] = [{"label": label, "n": n} for label, n in context["funnel"]]
     context["children"] = [
         {

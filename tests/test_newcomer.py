@@ -41,12 +41,11 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float) -> float:
     pytest.fail(f"{url} did not answer within {timeout} s")
 
 
-def group_ends(pgid: int, timeout: float) -> bool:
+def nothing_left(clone: Path, timeout: float) -> bool:
+    """No process started from the clone (web, its workers, the Celery worker, its pool, beat) still runs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
+        if subprocess.run(["pgrep", "-f", str(clone)], capture_output=True).returncode == 1:
             return True
         time.sleep(0.5)
     return False
@@ -85,7 +84,10 @@ def test_fresh_clone_make_run_serves_the_login_page_and_every_demo_user(tmp_path
         # Ctrl-C at the terminal reaches the whole process group; all three processes stop.
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=60)
-        assert group_ends(process.pid, timeout=60), "web, worker or beat still running after Ctrl-C"
+        assert nothing_left(clone, timeout=60), (
+            "still running after Ctrl-C:\n"
+            + subprocess.run(["pgrep", "-af", str(clone)], capture_output=True, text=True).stdout
+        )
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

@@ -45,7 +45,9 @@ class Command(BaseCommand):
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        # Each in its own process group, so stopping one also stops its children (gunicorn workers, the
+        # Celery pool and beat) even when a slow task makes us fall back to SIGKILL.
+        processes = {name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands.items()}
         self.stdout.write(self.style.SUCCESS(f"\nSEJAGAD SEHAT berjalan di http://{host}:{port}/"))
         if settings.DEMO_USERS:
             names = ", ".join(u[0] for u in DEMO_USERS)
@@ -64,15 +66,22 @@ class Command(BaseCommand):
         while not stopping and all(p.poll() is None for p in processes.values()):
             time.sleep(0.5)
         for p in processes.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
+            _signal_group(p, signal.SIGTERM)
         for p in processes.values():
             try:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                p.kill()
+                _signal_group(p, signal.SIGKILL)
+                p.wait()
         failed = [name for name, p in processes.items() if p.returncode not in (0, -signal.SIGTERM, -signal.SIGINT)]
         if failed and not stopping:
             self.stderr.write(f"Berhenti karena proses {', '.join(failed)} keluar.")
             sys.exit(1)
         self.stdout.write("Semua proses berhenti.")
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
