@@ -7,7 +7,6 @@ commit. Every check is vectorised, so a million rows cost seconds, and every err
 
 import csv
 import io
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from coverage.models import PERIOD_RE, ImportKind, Segment
+from sejagad import uploads
 
 MAX_STORED_ERRORS = 500
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -69,8 +69,8 @@ COUNT_RE = r"\d+|\d{1,3}(?:\.\d{3})+"
 REGION_DIGITS = (2, 4, 6, 10)
 
 
-class FileRejected(Exception):
-    """The file as a whole cannot be read: wrong type, too large, a zip bomb, a missing column."""
+# The file as a whole cannot be read: wrong type, too large, a zip bomb, a missing column.
+FileRejected = uploads.UploadRejected
 
 
 @dataclass
@@ -108,18 +108,8 @@ def check_upload(name: str, size: int, head: bytes, opener: Callable[[], object]
 
 
 def check_xlsx_unpacked_size(fileobj) -> None:
-    """An XLSX is a zip archive: a small file can unpack to gigabytes (a zip bomb)."""
     limit = getattr(settings, "COVERAGE_IMPORT_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES)
-    try:
-        with zipfile.ZipFile(fileobj) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise FileRejected(_("Berkas XLSX ini rusak atau bukan XLSX.")) from None
-    if unpacked > limit:
-        raise FileRejected(
-            _("Isi berkas XLSX terlalu besar setelah dibuka (%(size)s MB); batasnya %(limit)s MB.")
-            % {"size": unpacked // 1024 // 1024, "limit": limit // 1024 // 1024}
-        )
+    uploads.check_xlsx_unpacked_size(fileobj, limit=limit)
 
 
 def _normalise_header(name) -> str:

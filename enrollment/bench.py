@@ -21,12 +21,12 @@ FULL, QUICK = 1_000_000, 20_000
 NAIVE_SAMPLE = 10_000
 
 
-def _reset_and_generate(n: int) -> None:
-    """Empty the bench database's newborn tables and fill them with ``n`` babies in three INSERT ... SELECTs."""
+def reset_and_generate(n: int, desa_prefix: str = "73.22.") -> None:
+    """Empty the bench database's newborn tables and fill them with ``n`` babies born over the past 400
+    days in the desa whose code starts with ``desa_prefix`` (all loaded desa when empty), in SQL."""
     if "bench" not in connection.settings_dict["NAME"]:
         raise RuntimeError("the benchmark only runs on a database whose name contains 'bench'")
-    load_regions(code="73.22")
-    desa = list(Region.objects.desa().filter(code__startswith="73.22.").values_list("code", flat=True))
+    desa = list(Region.objects.desa().filter(code__startswith=desa_prefix).values_list("code", flat=True))
     tables = [
         Notification,
         FlagRun,
@@ -40,6 +40,8 @@ def _reset_and_generate(n: int) -> None:
     today = timezone.localdate()
     with connection.cursor() as c:
         c.execute("TRUNCATE " + ", ".join(m._meta.db_table for m in tables) + " RESTART IDENTITY CASCADE")
+        if n == 0:
+            return
         c.execute(
             f"INSERT INTO {Mother._meta.db_table} (id, nik, name, kk_number, phone, desa_id, jkn_number, jkn_segment,"
             " created_at, updated_at)"
@@ -80,7 +82,8 @@ def run(out, quick: bool = False) -> None:
     n = QUICK if quick else FULL
     today = timezone.localdate()
     started = time.perf_counter()
-    _reset_and_generate(n)
+    load_regions(code="73.22")
+    reset_and_generate(n)
     out.write(f"Data: {n:,} synthetic newborns generated in {time.perf_counter() - started:.1f} s")
 
     create_s, create_q, created = _timed(flagging.create_missing_enrollments)

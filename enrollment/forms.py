@@ -2,10 +2,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import EnrollmentStatus, FlagLevel
-from newborns.forms import DATE_INPUT, RegionChoiceField
+from newborns.forms import DATE_INPUT
 from newborns.models import Segment
-from sejagad import selectors as core
-from sejagad.forms import BootstrapFormMixin
+from sejagad.forms import BootstrapFormMixin, RegionChoiceField, limit_regions_to_work_area
 from sejagad.models import Facility, Region
 
 WORKLIST_CHOICES = [
@@ -42,12 +41,7 @@ class WorklistFilterForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        area = core.work_area(user)
-        self.fields["kecamatan"].queryset = area.kecamatan()
-        desa = area.desa()
-        if kecamatan := self.data.get("kecamatan"):
-            desa = desa.filter(parent_id=kecamatan)
-        self.fields["desa"].queryset = desa
+        area = limit_regions_to_work_area(self, user)
         self.fields["facility"].queryset = Facility.objects.filter(region__in=area, is_active=True)
 
     def filters(self) -> dict:

@@ -10,7 +10,6 @@ import csv
 import datetime
 import io
 import re
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from enrollment.models import (
     ReconciliationStatus,
 )
 from newborns.naming import normalize_name
+from sejagad import uploads
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
@@ -54,7 +54,7 @@ class RowClass(models.TextChoices):
     KONFLIK = "konflik", gettext_lazy("Konflik")
 
 
-class FileRejected(Exception):
+class FileRejected(uploads.UploadRejected):
     """The file cannot be reconciled: wrong type, too large, a missing column, or invalid rows."""
 
     def __init__(self, message: str, errors: list[str] | None = None, error_count: int = 0):
@@ -151,18 +151,12 @@ def _read_csv(upload) -> pd.DataFrame:
 
 
 def _read_xlsx(upload) -> pd.DataFrame:
-    limit = _limit("RECONCILIATION_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES)
     try:
-        with zipfile.ZipFile(upload) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise FileRejected(_("Berkas XLSX ini rusak atau bukan XLSX.")) from None
-    # A small XLSX can unpack to gigabytes (a zip bomb): check before opening it.
-    if unpacked > limit:
-        raise FileRejected(
-            _("Isi berkas XLSX terlalu besar setelah dibuka (%(size)s MB); batasnya %(limit)s MB.")
-            % {"size": unpacked // 1024 // 1024, "limit": limit // 1024 // 1024}
+        uploads.check_xlsx_unpacked_size(
+            upload, limit=_limit("RECONCILIATION_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES)
         )
+    except uploads.UploadRejected as exc:
+        raise FileRejected(str(exc)) from None
     upload.seek(0)
     try:
         frame = pd.read_excel(upload, dtype=object, engine="openpyxl")

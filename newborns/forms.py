@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from newborns import validators
 from newborns.models import DocumentStatus, Segment, Sex
 from sejagad import selectors as core
-from sejagad.forms import BootstrapFormMixin
+from sejagad.forms import BootstrapFormMixin, RegionChoiceField, limit_regions_to_work_area
 from sejagad.models import Facility, Region
 from sejagad.roles import Role
 
@@ -24,13 +24,6 @@ def _checked(field_validator, value, *, confirmed: bool, form: "BirthForm | Docu
         if exc.code == validators.UNKNOWN_KECAMATAN:
             form.needs_confirmation = True
         raise
-
-
-class RegionChoiceField(forms.ModelChoiceField):
-    """A region picked by its name; the dotted code is the submitted value."""
-
-    def label_from_instance(self, obj):
-        return obj.name
 
 
 class BirthForm(BootstrapFormMixin, forms.Form):
@@ -184,12 +177,7 @@ class NewbornFilterForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        area = core.work_area(user)
-        self.fields["kecamatan"].queryset = area.kecamatan()
-        desa = area.desa()
-        if kecamatan := self.data.get("kecamatan"):
-            desa = desa.filter(parent_id=kecamatan)
-        self.fields["desa"].queryset = desa
+        limit_regions_to_work_area(self, user)
 
     def clean_month(self):
         value = self.cleaned_data["month"]

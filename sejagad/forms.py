@@ -1,5 +1,7 @@
 from django import forms
 
+from sejagad.selectors import work_area
+
 
 class BootstrapFormMixin:
     """Bootstrap classes on every widget, and ``is-invalid`` on the fields that failed."""
@@ -23,3 +25,22 @@ class BootstrapFormMixin:
                 widget = self.fields[name].widget
                 widget.attrs["class"] += " is-invalid"
                 widget.attrs["aria-invalid"] = "true"
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    """A region picked by its name; the dotted code is the submitted value."""
+
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+def limit_regions_to_work_area(form: forms.Form, user):
+    """Kecamatan and desa pickers hold the user's work area; the desa list follows the chosen kecamatan.
+    Returns the area's regions for further pickers."""
+    area = work_area(user)
+    form.fields["kecamatan"].queryset = area.kecamatan()
+    desa = area.desa()
+    if kecamatan := form.data.get("kecamatan"):
+        desa = desa.filter(parent_id=kecamatan)
+    form.fields["desa"].queryset = desa
+    return area

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 # Each app's benchmarks: a module with run(out, quick) that prints its own figures.
-SUITES = ["enrollment.bench", "coverage.bench"]
+SUITES = ["enrollment.bench", "coverage.bench", "sejagad.bench"]
 
 
 class Command(BaseCommand):
