@@ -10,4 +10,4 @@ RUN SECRET_KEY=build DEBUG=False python manage.py compile_translations \
 RUN useradd --create-home sejagad && chown -R sejagad /app
 USER sejagad
 EXPOSE 8000
-CMD ["gunicorn", "sejagad.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "sejagad.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--worker-class", "gthread", "--threads", "4", "--timeout", "60", "--access-logfile", "-"]

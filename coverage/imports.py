@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from coverage.models import PERIOD_RE, ImportKind, Segment
-from sejagad import uploads
+from sejagad import spreadsheets
 
 MAX_STORED_ERRORS = 500
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -70,7 +70,7 @@ REGION_DIGITS = (2, 4, 6, 10)
 
 
 # The file as a whole cannot be read: wrong type, too large, a zip bomb, a missing column.
-FileRejected = uploads.UploadRejected
+FileRejected = spreadsheets.UploadRejected
 
 
 @dataclass
@@ -109,7 +109,7 @@ def check_upload(name: str, size: int, head: bytes, opener: Callable[[], object]
 
 def check_xlsx_unpacked_size(fileobj) -> None:
     limit = getattr(settings, "COVERAGE_IMPORT_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES)
-    uploads.check_xlsx_unpacked_size(fileobj, limit=limit)
+    spreadsheets.check_xlsx_unpacked_size(fileobj, limit=limit)
 
 
 def _normalise_header(name) -> str:

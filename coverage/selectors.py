@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Q
 
 from coverage.models import CoverageImport, CoverageSnapshot, UhcCriterion, UhcStatus, period_year
@@ -44,25 +43,6 @@ class CoverageTable:
     rows: list[CoverageRow]
     tiers: list[UhcCriterion]
     sort: str
-
-
-def root_region(user) -> Region | None:
-    """Where a user's coverage pages start: her own region, else the district this installation serves."""
-    if user.region_id:
-        return user.region
-    return Region.objects.filter(code=settings.DISTRICT_CODE).first()
-
-
-def region_in_scope(user, code: str | None) -> Region | None:
-    """The region asked for, if the user may see it; None when it does not exist or lies outside her region."""
-    if not code:
-        return root_region(user)
-    region = Region.objects.filter(code=code).first()
-    if region is None:
-        return None
-    if user.region_id and not user.region.contains(region):
-        return None
-    return region
 
 
 def periods() -> list[str]:

@@ -16,12 +16,14 @@ from coverage import selectors, services, tasks
 from coverage.forms import ImportForm
 from coverage.imports import FileRejected
 from coverage.models import CoverageImport, ImportStatus, period_label
+from sejagad import selectors as core
 from sejagad.access import capability_required
 from sejagad.roles import Capability
+from sejagad.spreadsheets import escape_formula
 
 
 def _region(request):
-    region = selectors.region_in_scope(request.user, request.GET.get("wilayah", "").strip())
+    region = core.region_in_scope(request.user, request.GET.get("wilayah", "").strip())
     if region is None:
         raise Http404(_("Wilayah tidak ditemukan atau di luar wilayah kerja Anda."))
     return region
@@ -67,13 +69,6 @@ EXPORT_HEADER = [
 ]
 
 
-def _safe(value):
-    """Spreadsheet cells that start like a formula are written as text (formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _export_values(row, period):
     s = row.snapshot
     status = ""
@@ -87,7 +82,7 @@ def _export_values(row, period):
         status = _("belum dapat dinilai")
     return [
         row.region.code,
-        _safe(row.region.name),
+        escape_formula(row.region.name),
         row.region.get_level_display(),
         period,
         s.population if s else None,
@@ -97,7 +92,7 @@ def _export_values(row, period):
         s.active_pct if s else None,
         s.gap if s else None,
         status,
-        _safe(s.tier) if s else "",
+        escape_formula(s.tier) if s else "",
     ]
 
 

@@ -23,11 +23,10 @@ from openpyxl.utils import get_column_letter
 from enrollment import selectors
 from enrollment.models import EnrollmentStatus, ExportLog
 from newborns.privacy import shown_to
+from sejagad.spreadsheets import escape_formula
 
 BOM = "\ufeff"
 CHUNK_SIZE = 2000
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 TEXT, IDENTITY, DATE, DAYS_LEFT, STATUS = "text", "identity", "date", "days_left", "status"
 
@@ -59,13 +58,6 @@ COLUMNS = (
 )
 HEADERS = [c.header for c in COLUMNS]
 SOURCES = list(dict.fromkeys(c.source for c in COLUMNS))
-
-
-def escape_formula(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe; other values pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def row_converter(user, *, today: datetime.date) -> Callable[[tuple], list]:

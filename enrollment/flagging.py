@@ -1,9 +1,10 @@
 """The daily deadline job, set-based: a handful of statements whatever the number of babies.
 
 1. every newborn without an enrollment gets one, deadlines computed in SQL (INSERT ... SELECT);
-2. for each deadline and level, babies about to move to that level *from a better one* notify their
-   midwife and the Dinkes staff (INSERT ... SELECT ... ON CONFLICT DO NOTHING: once per level, ever);
-3. for each deadline and level, one UPDATE moves the rows whose level differs.
+2. for each deadline, the level every row should have today is one CASE expression; one GROUP BY counts
+   the moves and one INSERT ... SELECT ... ON CONFLICT DO NOTHING notifies the midwife and the Dinkes staff
+   of babies moving to a worse at-risk level (once per level, ever);
+3. one UPDATE moves both levels of the rows where either differs.
 All in one transaction: a worker killed halfway leaves nothing half-done, and a re-run changes nothing.
 """
 
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Case, Count, F, PositiveSmallIntegerField, Q, Value, When
 from django.utils import timezone
 
 from enrollment.models import NIK_UPDATED, REGISTERED, Deadline, Enrollment, FlagLevel, FlagRun, Notification
@@ -90,25 +91,33 @@ def create_missing_enrollments(newborns=None) -> int:
         return cursor.rowcount
 
 
-def _notify_worsening(deadline: Deadline, level: int, candidates, now) -> int:
-    """Notify the midwife and the Dinkes staff of each baby that is about to move to a worse ``level``."""
-    worse = candidates.filter(**{f"{LEVEL_FIELD[deadline]}__lt": level}).order_by().values("id")
-    sql, params = _sql(worse)
+def level_case(deadline: Deadline, today: datetime.date) -> Case:
+    """The level each row should have today, as one SQL CASE."""
+    return Case(
+        *[When(condition, then=Value(level)) for level, condition in level_conditions(deadline, today).items()],
+        output_field=PositiveSmallIntegerField(),
+    )
+
+
+def _notify_worsening(deadline: Deadline, worsening) -> int:
+    """Notify the midwife and the Dinkes staff of each baby about to move to a worse at-risk level;
+    ``worsening`` yields (enrollment id, new level)."""
+    sql, params = _sql(worsening)
     newborn, user = Newborn._meta.db_table, _user_table()
     # A bidan hears of the babies she attended or born at her facility; a Dinkes officer of every baby
     # in her region (or the whole district when she has none).
     recipients = f"""
-        SELECT u.id, e.id FROM {Enrollment._meta.db_table} e
+        SELECT u.id, e.id, w.new_level FROM ({sql}) w
+        JOIN {Enrollment._meta.db_table} e ON e.id = w.id
         JOIN {newborn} n ON n.id = e.newborn_id
         JOIN {user} u ON u.is_active AND (
             (u.role = %s AND (u.id = n.attending_midwife_id OR u.facility_id = n.facility_id))
-            OR (u.role = %s AND (u.region_id IS NULL OR n.desa_id LIKE u.region_id || '.%%')))
-        WHERE e.id IN ({sql})"""
+            OR (u.role = %s AND (u.region_id IS NULL OR n.desa_id LIKE u.region_id || '.%%')))"""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {Notification._meta.db_table} (recipient_id, enrollment_id, deadline, level, created_at)"
-            f" SELECT r.*, %s, %s, %s FROM ({recipients}) r WHERE true ON CONFLICT DO NOTHING",
-            [deadline.value, level, now, Role.BIDAN, Role.STAF_DINKES, *params],
+            f"INSERT INTO {Notification._meta.db_table} (recipient_id, enrollment_id, level, deadline, created_at)"
+            f" SELECT r.*, %s, %s FROM ({recipients}) r WHERE true ON CONFLICT DO NOTHING",
+            [deadline.value, timezone.now(), *params, Role.BIDAN, Role.STAF_DINKES],
         )
         return cursor.rowcount
 
@@ -130,23 +139,24 @@ class FlagResult:
 def flag_deadlines(*, today: datetime.date | None = None, enrollments=None) -> FlagResult:
     """Recompute both deadline levels of every enrollment (or of ``enrollments``) for ``today``."""
     today = today or timezone.localdate()
-    now = timezone.now()
-    run = FlagRun.objects.create(day=today, started_at=now) if enrollments is None else None
+    run = FlagRun.objects.create(day=today) if enrollments is None else None
     created = create_missing_enrollments() if enrollments is None else 0
     scope = enrollments if enrollments is not None else Enrollment.objects.all()
     moved: dict[str, dict[str, int]] = {}
     notified = 0
+    new_levels = {LEVEL_FIELD[deadline]: level_case(deadline, today) for deadline in Deadline}
     for deadline in Deadline:
-        field = LEVEL_FIELD[deadline]
-        moved[deadline.value] = {}
-        conditions = level_conditions(deadline, today)
-        for level in sorted(conditions, reverse=True):
-            changing = scope.filter(conditions[level]).exclude(**{field: level})
-            if level >= FlagLevel.PERHATIAN:
-                notified += _notify_worsening(deadline, level, changing, now)
-            count = changing.update(**{field: level})
-            if count:
-                moved[deadline.value][FlagLevel(level).name] = count
+        field, new_level = LEVEL_FIELD[deadline], new_levels[LEVEL_FIELD[deadline]]
+        changing = scope.exclude(**{field: new_level}).annotate(new_level=new_level).order_by()
+        moves = changing.values("new_level").annotate(n=Count("id"))
+        moved[deadline.value] = {FlagLevel(m["new_level"]).name: m["n"] for m in moves}
+        worsening = changing.filter(new_level__gt=F(field), new_level__gte=FlagLevel.PERHATIAN)
+        notified += _notify_worsening(deadline, worsening.values("id", "new_level"))
+    # One UPDATE for both levels, touching only the rows where either differs.
+    differs = Q()
+    for field, new_level in new_levels.items():
+        differs |= ~Q(**{field: new_level})
+    scope.filter(differs).update(**new_levels)
     if run:
         run.finished_at = timezone.now()
         run.created_enrollments, run.moved, run.notifications = created, moved, notified

@@ -110,7 +110,6 @@ class Enrollment(models.Model):
         verbose_name = _("kepesertaan JKN")
         verbose_name_plural = _("kepesertaan JKN")
         indexes = [
-            models.Index(fields=["registration_level", "nik_level"], name="enrollment_levels"),
             models.Index(fields=["status", "registration_deadline"], name="enrollment_status_deadline"),
         ]
 

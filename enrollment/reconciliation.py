@@ -34,7 +34,7 @@ from enrollment.models import (
     ReconciliationStatus,
 )
 from newborns.naming import normalize_name
-from sejagad import uploads
+from sejagad import spreadsheets
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
@@ -54,7 +54,7 @@ class RowClass(models.TextChoices):
     KONFLIK = "konflik", gettext_lazy("Konflik")
 
 
-class FileRejected(uploads.UploadRejected):
+class FileRejected(spreadsheets.UploadRejected):
     """The file cannot be reconciled: wrong type, too large, a missing column, or invalid rows."""
 
     def __init__(self, message: str, errors: list[str] | None = None, error_count: int = 0):
@@ -152,10 +152,10 @@ def _read_csv(upload) -> pd.DataFrame:
 
 def _read_xlsx(upload) -> pd.DataFrame:
     try:
-        uploads.check_xlsx_unpacked_size(
+        spreadsheets.check_xlsx_unpacked_size(
             upload, limit=_limit("RECONCILIATION_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES)
         )
-    except uploads.UploadRejected as exc:
+    except spreadsheets.UploadRejected as exc:
         raise FileRejected(str(exc)) from None
     upload.seek(0)
     try:

@@ -9,6 +9,17 @@ def district() -> Region | None:
     return Region.objects.filter(code=settings.DISTRICT_CODE).first()
 
 
+def region_in_scope(user, code: str | None) -> Region | None:
+    """The region asked for (by dotted code) if the user may see it, else None; without a code, where the
+    user's pages start: her own region, else the district this installation serves."""
+    if not code:
+        return user.region or district()
+    region = Region.objects.filter(code=code).first()
+    if region is None or (user.region_id and not user.region.contains(region)):
+        return None
+    return region
+
+
 def work_area(user):
     """The regions a user works in: her own region, else the district this installation serves."""
     region = user.region or district()

@@ -4,8 +4,8 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from coverage.selectors import region_in_scope
 from sejagad.dashboard import Period, dashboard
+from sejagad.selectors import region_in_scope
 
 
 @login_required

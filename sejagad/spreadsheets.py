@@ -1,4 +1,5 @@
-"""Checks every uploaded spreadsheet gets before it is opened (coverage imports, BPJS reconciliation)."""
+"""Spreadsheet safety both ways: uploads checked before they are opened (coverage imports, BPJS
+reconciliation), exported cells that cannot run as formulas (worklist and coverage exports)."""
 
 import zipfile
 
@@ -21,3 +22,14 @@ def check_xlsx_unpacked_size(fileobj, *, limit: int) -> None:
             _("Isi berkas XLSX terlalu besar setelah dibuka (%(size)s MB); batasnya %(limit)s MB.")
             % {"size": unpacked // 1024 // 1024, "limit": limit // 1024 // 1024}
         )
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection, OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe; other values pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
