@@ -71,3 +71,10 @@ class EnrollmentForm(BootstrapFormMixin, forms.Form):
     registered_on = forms.DateField(label=_("Tanggal terdaftar"), required=False, widget=DATE_INPUT)
     nik_updated_on = forms.DateField(label=_("Tanggal NIK diperbarui di BPJS"), required=False, widget=DATE_INPUT)
     deactivated_on = forms.DateField(label=_("Tanggal nonaktif"), required=False, widget=DATE_INPUT)
+
+
+class ReconciliationUploadForm(BootstrapFormMixin, forms.Form):
+    file = forms.FileField(
+        label=_("Berkas dari BPJS (CSV atau XLSX, paling besar 10 MB)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )

@@ -1,20 +1,17 @@
 """The BPJS liaison's pages: worklist exports and the reconciliation of BPJS's membership list."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from enrollment import exports, reconciliation
-from enrollment.forms import WorklistFilterForm
+from enrollment.forms import ReconciliationUploadForm, WorklistFilterForm
 from enrollment.models import Reconciliation, ReconciliationStatus
 from sejagad.access import capability_required
-from sejagad.forms import BootstrapFormMixin
 from sejagad.roles import Capability, can
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,13 +48,6 @@ def export_xlsx(request):
     workbook = exports.write_xlsx(exports.HEADERS, exports.export_rows(rows, request.user))
     response = FileResponse(workbook, content_type=XLSX_CONTENT_TYPE)
     return _private(response, f"sejagad-worklist-{timezone.localdate():%Y%m%d}.xlsx")
-
-
-class ReconciliationUploadForm(BootstrapFormMixin, forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Berkas dari BPJS (CSV atau XLSX, paling besar 10 MB)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
-    )
 
 
 @require_http_methods(["GET", "POST"])
