@@ -12,6 +12,7 @@ from enrollment.forms import EnrollmentForm, WorklistFilterForm
 from enrollment.models import Enrollment, Notification
 from newborns.models import Newborn
 from sejagad.access import capability_required
+from sejagad.forms import add_service_errors
 from sejagad.roles import Capability
 
 PAGE_SIZE = 25
@@ -44,8 +45,7 @@ def enrollment_edit(request, pk):
         try:
             services.update_enrollment(enrollment=enrollment, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Kepesertaan %(name)s diperbarui.") % {"name": enrollment.newborn})
             return redirect("newborns:detail", pk=enrollment.newborn_id)

@@ -10,6 +10,7 @@ from newborns import selectors, services
 from newborns.forms import BirthForm, DocumentsForm, NewbornEditForm, NewbornFilterForm
 from newborns.models import Newborn
 from sejagad.access import capability_required
+from sejagad.forms import add_service_errors
 from sejagad.roles import Capability
 
 PAGE_SIZE = 25
@@ -51,7 +52,7 @@ def newborn_create(request):
             url = reverse("newborns:detail", args=[exc.existing.pk])
             form.add_error(None, format_html('{} <a href="{}">{}</a>', str(exc), url, _("Buka data yang sudah ada")))
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             baby = result.newborn
             if result.created:
@@ -95,8 +96,7 @@ def newborn_documents(request, pk):
         try:
             services.record_documents(newborn=baby, by=request.user, confirmed=data.pop("confirm_numbers"), **data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
             form.needs_confirmation = any(e.code == "unknown_kecamatan" for e in exc.error_dict.get("nik", []))
         else:
             messages.success(request, _("Dokumen %(name)s diperbarui.") % {"name": baby.display_name})

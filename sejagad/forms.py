@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 from sejagad.selectors import work_area
 
@@ -44,3 +45,10 @@ def limit_regions_to_work_area(form: forms.Form, user):
         desa = desa.filter(parent_id=kecamatan)
     form.fields["desa"].queryset = desa
     return area
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal shown on the form: beside its field when the form has one, else at the top."""
+    by_field = error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
+    for field, messages in by_field:
+        form.add_error(field if field in form.fields else None, messages)
