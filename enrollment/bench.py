@@ -26,7 +26,6 @@ def reset_and_generate(n: int, desa_prefix: str = "73.22.") -> None:
     days in the desa whose code starts with ``desa_prefix`` (all loaded desa when empty), in SQL."""
     if "bench" not in connection.settings_dict["NAME"]:
         raise RuntimeError("the benchmark only runs on a database whose name contains 'bench'")
-    desa = list(Region.objects.desa().filter(code__startswith=desa_prefix).values_list("code", flat=True))
     tables = [
         Notification,
         FlagRun,
@@ -42,21 +41,32 @@ def reset_and_generate(n: int, desa_prefix: str = "73.22.") -> None:
         c.execute("TRUNCATE " + ", ".join(m._meta.db_table for m in tables) + " RESTART IDENTITY CASCADE")
         if n == 0:
             return
+        # Desa numbered 0..k-1 in a temporary table, so row i lives in desa i mod k (a join, not an
+        # array subscript, which costs O(k) per row for 83,762 desa).
+        c.execute(
+            "CREATE TEMP TABLE bench_desa AS SELECT code, (row_number() OVER (ORDER BY code)) - 1 AS k"
+            f" FROM {Region._meta.db_table} WHERE level = 'desa_kelurahan' AND code LIKE %s",
+            [desa_prefix + "%"],
+        )
+        c.execute("CREATE INDEX ON bench_desa (k)")
+        c.execute("SELECT count(*) FROM bench_desa")
+        (k,) = c.fetchone()
+        numbered = f"FROM generate_series(1, %s) i JOIN bench_desa d ON d.k = i %% {k:d}"
         c.execute(
             f"INSERT INTO {Mother._meta.db_table} (id, nik, name, kk_number, phone, desa_id, jkn_number, jkn_segment,"
             " created_at, updated_at)"
-            " SELECT i, '732203' || lpad(i::text, 10, '0'), 'IBU ' || i, '', '', (%s::text[])[1 + i %% %s], '', '',"
-            " now(), now() FROM generate_series(1, %s) i",
-            [desa, len(desa), n],
+            " SELECT i, '732203' || lpad(i::text, 10, '0'), 'IBU ' || i, '', '', d.code, '', '', now(), now()"
+            f" {numbered}",
+            [n],
         )
         c.execute(
             f"INSERT INTO {Newborn._meta.db_table} (id, mother_id, birth_date, sex, birth_order, weight_grams, desa_id,"
             " temporary_name, given_name, akta_number, submission_key, created_at, updated_at)"
-            " SELECT i, i, %s::date - (i %% 400), CASE WHEN i %% 2 = 0 THEN 'L' ELSE 'P' END, 1, 3000,"
-            " (%s::text[])[1 + i %% %s], 'By. Ny. IBU ' || i, '', '', md5(i::text)::uuid, now(), now()"
-            " FROM generate_series(1, %s) i",
-            [today, desa, len(desa), n],
+            " SELECT i, i, %s::date - (i %% 400), CASE WHEN i %% 2 = 0 THEN 'L' ELSE 'P' END, 1, 3000, d.code,"
+            f" 'By. Ny. IBU ' || i, '', '', md5(i::text)::uuid, now(), now() {numbered}",
+            [today, n],
         )
+        c.execute("DROP TABLE bench_desa")
         c.execute("ANALYZE")
 
 
