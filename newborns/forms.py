@@ -16,16 +16,6 @@ from sejagad.roles import Role
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-def _checked(field_validator, value, *, confirmed: bool, form: "BirthForm | DocumentsForm"):
-    """Run a number check; an unknown-kecamatan warning asks for the confirmation box instead of failing hard."""
-    try:
-        return field_validator(value, confirmed=confirmed)
-    except ValidationError as exc:
-        if exc.code == validators.UNKNOWN_KECAMATAN:
-            form.needs_confirmation = True
-        raise
-
-
 class BirthForm(BootstrapFormMixin, forms.Form):
     confirm_numbers = forms.BooleanField(
         label=_("Saya sudah memeriksa: nomor ini memang tertulis demikian di dokumen"), required=False
@@ -101,17 +91,21 @@ class BirthForm(BootstrapFormMixin, forms.Form):
             groups.setdefault(desa.parent, []).append(desa)
         return sorted(groups.items(), key=lambda g: g[0].name)
 
-    def _confirmed(self) -> bool:
-        return bool(self.cleaned_data.get("confirm_numbers"))
+    def _check_number(self, validator, value: str) -> str:
+        """Run a number check; an unknown-kecamatan warning shows the confirmation box instead of failing hard."""
+        try:
+            return validator(value, confirmed=bool(self.cleaned_data.get("confirm_numbers")))
+        except ValidationError as exc:
+            if exc.code == validators.UNKNOWN_KECAMATAN:
+                self.needs_confirmation = True
+            raise
 
     def clean_mother_nik(self):
-        return _checked(
-            validators.validate_mother_nik, self.cleaned_data["mother_nik"], confirmed=self._confirmed(), form=self
-        )
+        return self._check_number(validators.validate_mother_nik, self.cleaned_data["mother_nik"])
 
     def clean_kk_number(self):
         value = self.cleaned_data["kk_number"]
-        return _checked(validators.validate_kk_number, value, confirmed=self._confirmed(), form=self) if value else ""
+        return self._check_number(validators.validate_kk_number, value) if value else ""
 
     def clean_mother_jkn_number(self):
         value = self.cleaned_data["mother_jkn_number"]
@@ -143,6 +137,8 @@ class NewbornEditForm(BootstrapFormMixin, forms.Form):
 
 
 class DocumentsForm(BootstrapFormMixin, forms.Form):
+    needs_confirmation = False  # set by the view when the service warns of an unknown kecamatan
+
     kk_added_on = forms.DateField(label=_("Tanggal masuk KK"), required=False, widget=DATE_INPUT)
     akta_number = forms.CharField(label=_("Nomor akta kelahiran"), max_length=50, required=False)
     akta_issued_on = forms.DateField(label=_("Tanggal akta terbit"), required=False, widget=DATE_INPUT)

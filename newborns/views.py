@@ -90,7 +90,6 @@ def newborn_documents(request, pk):
     baby = get_object_or_404(Newborn.objects.in_scope_of(request.user).for_lists(), pk=pk)
     initial = {f: getattr(baby, f) for f in DocumentsForm.base_fields if f != "confirm_numbers"}
     form = DocumentsForm(request.POST or None, initial=initial)
-    form.needs_confirmation = False
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
