@@ -1,10 +1,17 @@
-"""The daily deadline job, set-based: a handful of statements whatever the number of babies.
+"""Deadline levels, set-based: a handful of statements whatever the number of babies.
 
-1. every newborn without an enrollment gets one, deadlines computed in SQL (INSERT ... SELECT);
-2. for each deadline, the level every row should have today is one CASE expression; one GROUP BY counts
+Every write that can move a baby's levels (a birth registered or corrected, documents, a BPJS status)
+recomputes that baby at once through ``flag_deadlines(enrollments=...)``. The daily job then only moves what
+the calendar moves:
+
+1. a safety net: babies changed since the last run get any missing enrollment and fresh deadlines;
+2. the rows to look at: those whose open deadline crossed a window boundary (30/14/7/0 days) since the last
+   run's day, found through the deadline indexes, plus rows changed since the last run; the first run, a
+   change of windows or ``full=True`` looks at every row;
+3. for each deadline, the level each of those rows should have is one CASE expression; one GROUP BY counts
    the moves and one INSERT ... SELECT ... ON CONFLICT DO NOTHING notifies the midwife and the Dinkes staff
    of babies moving to a worse at-risk level (once per level, ever);
-3. one UPDATE moves both levels of the rows where either differs.
+4. one UPDATE moves both levels of the rows where either differs.
 All in one transaction: a worker killed halfway leaves nothing half-done, and a re-run changes nothing.
 """
 
@@ -13,7 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, PositiveSmallIntegerField, Q, Value, When
+from django.db.models import Case, Count, F, OuterRef, PositiveSmallIntegerField, Q, Subquery, Value, When
 from django.utils import timezone
 
 from enrollment.models import NIK_UPDATED, REGISTERED, Deadline, Enrollment, FlagLevel, FlagRun, Notification
@@ -72,12 +79,14 @@ def _sql(queryset) -> tuple[str, list]:
 
 
 def create_missing_enrollments(newborns=None) -> int:
-    """One INSERT ... SELECT: an enrollment for every newborn that has none, deadlines computed in SQL."""
-    newborns = (newborns if newborns is not None else Newborn.objects.all()).filter(enrollment__isnull=True)
+    """One INSERT ... SELECT: an enrollment for every live newborn that has none, deadlines computed in SQL;
+    the baby starts in its mother's segment (a PBI mother's baby is PBI, a PPU child follows the parent)."""
+    newborns = (newborns if newborns is not None else Newborn.objects.all()).live().filter(enrollment__isnull=True)
     select = newborns.order_by().values_list(
         "id",
         AddDays("birth_date", REGISTRATION_DAYS),
         AddMonths("birth_date", NIK_UPDATE_MONTHS),
+        "mother__jkn_segment",
     )
     sql, params = _sql(select)
     table = Enrollment._meta.db_table
@@ -85,10 +94,36 @@ def create_missing_enrollments(newborns=None) -> int:
         cursor.execute(
             f"INSERT INTO {table} (newborn_id, registration_deadline, nik_deadline, segment, jkn_number, status,"
             f" registration_level, nik_level, updated_at)"
-            f" SELECT sub.*, '', '', %s, %s, %s, %s FROM ({sql}) sub",
+            f" SELECT sub.*, '', %s, %s, %s, %s FROM ({sql}) sub",
             ["BELUM_TERDAFTAR", FlagLevel.AMAN, FlagLevel.AMAN, timezone.now(), *params],
         )
         return cursor.rowcount
+
+
+def refresh_deadlines(newborns) -> int:
+    """One UPDATE: the deadlines follow the birth date, so a corrected birth date moves them."""
+    birth_date = Subquery(Newborn.objects.filter(pk=OuterRef("newborn_id")).values("birth_date")[:1])
+    registration, nik = AddDays(birth_date, REGISTRATION_DAYS), AddMonths(birth_date, NIK_UPDATE_MONTHS)
+    return (
+        Enrollment.objects.filter(newborn__in=newborns)
+        .exclude(registration_deadline=registration, nik_deadline=nik)
+        .update(registration_deadline=registration, nik_deadline=nik)
+    )
+
+
+def calendar_moves(since: datetime.date, today: datetime.date) -> Q:
+    """The rows whose level can change between day ``since`` and ``today`` with nothing written: an open
+    deadline that crossed a window boundary (30, 14 or 7 days before it, or the day after it) in between."""
+    day = datetime.timedelta
+    boundaries = [*warning_windows(), -1]
+    crossing = Q()
+    for deadline in Deadline:
+        field = DEADLINE_FIELD[deadline]
+        crossed = Q()
+        for k in boundaries:
+            crossed |= Q(**{f"{field}__gt": since + day(k), f"{field}__lte": today + day(k)})
+        crossing |= ~Q(status__in=DONE_STATUSES[deadline]) & crossed
+    return crossing
 
 
 def level_case(deadline: Deadline, today: datetime.date) -> Case:
@@ -130,18 +165,44 @@ def _user_table() -> str:
 
 @dataclass(frozen=True)
 class FlagResult:
-    run: FlagRun
+    run: FlagRun | None
     moved: dict[str, dict[str, int]]
     notifications: int
 
 
+def last_run() -> FlagRun | None:
+    return FlagRun.objects.filter(finished_at__isnull=False).order_by("-day", "-started_at").first()
+
+
 @transaction.atomic
-def flag_deadlines(*, today: datetime.date | None = None, enrollments=None) -> FlagResult:
-    """Recompute both deadline levels of every enrollment (or of ``enrollments``) for ``today``."""
+def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full: bool = False) -> FlagResult:
+    """With ``enrollments``: recompute those rows now, as every write does. Without: the daily job, which
+    looks only at the rows the calendar moved since the last run (every row on a first or ``full`` run)."""
     today = today or timezone.localdate()
-    run = FlagRun.objects.create(day=today) if enrollments is None else None
-    created = create_missing_enrollments() if enrollments is None else 0
-    scope = enrollments if enrollments is not None else Enrollment.objects.all()
+    if enrollments is not None:
+        return _recompute(enrollments.live(), today)
+    windows = list(warning_windows())
+    last = last_run()
+    full = full or last is None or last.windows != windows or last.day > today
+    run = FlagRun.objects.create(day=today, full=full, windows=windows)
+    births = Newborn.objects.all() if full else Newborn.objects.filter(updated_at__gte=last.started_at)
+    created = create_missing_enrollments(births)
+    refresh_deadlines(births)
+    scope = Enrollment.objects.live()
+    if not full:
+        scope = scope.filter(
+            calendar_moves(last.day, today) | Q(updated_at__gte=last.started_at) | Q(newborn_id__in=births.values("id"))
+        )
+    result = _recompute(scope, today, run=run)
+    run.finished_at = timezone.now()
+    run.examined = scope.count()
+    run.created_enrollments, run.moved, run.notifications = created, result.moved, result.notifications
+    run.save()
+    return result
+
+
+def _recompute(scope, today: datetime.date, run: FlagRun | None = None) -> FlagResult:
+    """Both levels of every row in ``scope`` for ``today``; notices for the rows that get worse."""
     moved: dict[str, dict[str, int]] = {}
     notified = 0
     new_levels = {LEVEL_FIELD[deadline]: level_case(deadline, today) for deadline in Deadline}
@@ -157,8 +218,4 @@ def flag_deadlines(*, today: datetime.date | None = None, enrollments=None) -> F
     for field, new_level in new_levels.items():
         differs |= ~Q(**{field: new_level})
     scope.filter(differs).update(**new_levels)
-    if run:
-        run.finished_at = timezone.now()
-        run.created_enrollments, run.moved, run.notifications = created, moved, notified
-        run.save()
     return FlagResult(run=run, moved=moved, notifications=notified)

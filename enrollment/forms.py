@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from enrollment.models import EnrollmentStatus, FlagLevel
 from newborns.forms import DATE_INPUT
 from newborns.models import Segment
-from sejagad.forms import BootstrapFormMixin, RegionChoiceField, limit_regions_to_work_area
+from sejagad.forms import AreaPeriodFilterMixin, BootstrapFormMixin, RegionChoiceField, limit_regions_to_work_area
 from sejagad.models import Facility, Region
 
 WORKLIST_CHOICES = [
@@ -14,7 +14,7 @@ WORKLIST_CHOICES = [
 ]
 
 
-class WorklistFilterForm(BootstrapFormMixin, forms.Form):
+class WorklistFilterForm(BootstrapFormMixin, AreaPeriodFilterMixin, forms.Form):
     """The worklist filters; the export takes the very same ones, so it holds exactly the rows on screen."""
 
     kind = forms.ChoiceField(label=_("Daftar"), choices=WORKLIST_CHOICES, required=False)
@@ -48,13 +48,17 @@ class WorklistFilterForm(BootstrapFormMixin, forms.Form):
         """The cleaned filters for ``selectors.worklist`` (an invalid form filters nothing out of scope)."""
         if not self.is_valid():
             return {"kind": "risiko"}
-        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        data = {
+            k: v for k, v in self.cleaned_data.items() if v not in (None, "") and k not in ("wilayah", "dari", "sampai")
+        }
+        data |= {k: v for k, v in self.area_period().items() if v}
         data.setdefault("kind", "risiko")
         return data
 
     def as_log(self) -> dict:
         """The filters as plain values, for the export log."""
-        return {k: getattr(v, "pk", v) for k, v in self.filters().items()}
+        plain = {k: getattr(v, "pk", v) for k, v in self.filters().items()}
+        return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in plain.items()}
 
 
 class EnrollmentForm(BootstrapFormMixin, forms.Form):

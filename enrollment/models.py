@@ -52,8 +52,17 @@ class EnrollmentQuerySet(models.QuerySet):
     def at_risk(self):
         return self.filter(Q(registration_level__in=AT_RISK) | Q(nik_level__in=AT_RISK))
 
+    def live(self):
+        """Of babies not voided: what every list, count, export and job works on."""
+        return self.filter(newborn__voided_at__isnull=True)
+
+    def born_between(self, start, end):
+        rows = self.filter(newborn__birth_date__gte=start) if start else self
+        return rows.filter(newborn__birth_date__lte=end) if end else rows
+
     def in_region(self, code: str):
-        return self.filter(newborn__desa__code__startswith=code + ".")
+        """Babies living in a region: a kabupaten, kecamatan or a single desa."""
+        return self.filter(Q(newborn__desa_id=code) | Q(newborn__desa__code__startswith=code + "."))
 
     def nik_ready_for_bpjs(self):
         """Dukcapil has issued the NIK but BPJS does not hold it yet: cases BPJS can close today."""
@@ -93,7 +102,7 @@ class Enrollment(models.Model):
         verbose_name=_("diusulkan PBI oleh"),
     )
     # Copies of the deadlines (newborns.deadlines) so the daily job compares columns, not computations.
-    registration_deadline = models.DateField(_("batas pendaftaran"))
+    registration_deadline = models.DateField(_("batas pendaftaran"), db_index=True)
     nik_deadline = models.DateField(_("batas pembaruan NIK"), db_index=True)
     registration_level = models.PositiveSmallIntegerField(
         _("tingkat pendaftaran"), choices=FlagLevel.choices, default=FlagLevel.AMAN
@@ -101,7 +110,7 @@ class Enrollment(models.Model):
     nik_level = models.PositiveSmallIntegerField(
         _("tingkat pembaruan NIK"), choices=FlagLevel.choices, default=FlagLevel.AMAN
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = EnrollmentQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["registration_level", "nik_level", "updated_at"])
@@ -163,11 +172,15 @@ class Notification(models.Model):
 
 
 class FlagRun(models.Model):
-    """One run of the daily deadline job: when, for which day, and how many babies moved to each level."""
+    """One run of the daily deadline job: when, for which day, how many rows it looked at (all of them on a
+    full run, else only those the calendar could move) and how many babies moved to each level."""
 
     day = models.DateField()
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    full = models.BooleanField(default=False)
+    windows = models.JSONField(default=list)
+    examined = models.PositiveIntegerField(default=0)
     created_enrollments = models.PositiveIntegerField(default=0)
     moved = models.JSONField(default=dict)
     notifications = models.PositiveIntegerField(default=0)

@@ -1,7 +1,7 @@
 """Read paths for the worklists, the exports, the API and the dashboard."""
 
 from django.db.models import Case, Count, F, Q, QuerySet, When
-from django.db.models.functions import Greatest
+from django.db.models.functions import Greatest, TruncMonth
 
 from enrollment.models import AT_RISK, NIK_UPDATED, REGISTERED, Enrollment
 
@@ -21,19 +21,24 @@ def worklist(
     user,
     *,
     kind: str = "risiko",
+    region=None,
     kecamatan=None,
     desa=None,
     facility=None,
     segment: str = "",
     level: int | None = None,
     status: str = "",
+    born_from=None,
+    born_to=None,
 ) -> QuerySet:
     """Enrollments in the user's scope for one worklist, with the list filters applied:
     risiko (every baby at risk, fewest days left first), bpjs (NIK issued, BPJS not yet updated),
-    dinsos (babies of poor families to propose as PBI)."""
+    dinsos (babies of poor families to propose as PBI). Rows carry ``worst``: a baby's level is the worse
+    of its two deadlines', so a baby counts once, at that level, on every page and figure."""
     rows = (
         Enrollment.objects.in_scope_of(user)
         .for_lists()
+        .born_between(born_from, born_to)
         .annotate(
             due_on=open_deadline_expression(),
             worst=Greatest("registration_level", "nik_level"),
@@ -45,6 +50,8 @@ def worklist(
         rows = rows.pbi_candidates().order_by("registration_deadline", "newborn_id")
     else:
         rows = rows.at_risk().order_by(F("due_on").asc(nulls_last=True), "newborn_id")
+    if region:
+        rows = rows.in_region(region.code)
     if desa:
         rows = rows.filter(newborn__desa=desa)
     elif kecamatan:
@@ -60,28 +67,34 @@ def worklist(
     return rows
 
 
-def level_tabs(user) -> list[tuple[int, str, int]]:
-    """(level, label, babies in scope whose worst level it is) for each at-risk level, in one query."""
-    rows = (
-        Enrollment.objects.in_scope_of(user)
-        .at_risk()
-        .annotate(worst=Greatest("registration_level", "nik_level"))
-        .values("worst")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def level_counts(user, **filters) -> dict[int, int]:
+    """Babies at risk per worst level, for the same filters as ``worklist`` (any level filter aside):
+    the dashboard's figures and the worklist's badges, so each equals the list it opens."""
+    filters = {k: v for k, v in filters.items() if k not in ("kind", "level")}
+    rows = worklist(user, kind="risiko", **filters).order_by().values("worst").annotate(n=Count("id"))
     counts = {r["worst"]: r["n"] for r in rows}
-    return [(level.value, level.label, counts.get(level.value, 0)) for level in AT_RISK]
+    return {level.value: counts.get(level.value, 0) for level in AT_RISK}
 
 
-def dashboard_figures(user, *, region_code: str | None, start, end, today) -> dict:
-    """The headline numbers and the funnel for babies born in [start, end] within a region, in one query."""
-    rows = Enrollment.objects.in_scope_of(user).filter(newborn__birth_date__gte=start, newborn__birth_date__lte=end)
-    if region_code:
-        rows = rows.in_region(region_code)
+def level_tabs(user, **filters) -> list[tuple[int, str, int]]:
+    """(level, label, count) for each at-risk level, worst first."""
+    counts = level_counts(user, **filters)
+    return [(level.value, level.label, counts[level.value]) for level in AT_RISK]
+
+
+def at_risk_by_child_region(user, *, region, born_from, born_to) -> dict[str, int]:
+    """Babies at risk per kecamatan of a kabupaten, or per desa of a kecamatan, in one GROUP BY."""
+    key = "newborn__desa__parent_id" if region.code.count(".") == 1 else "newborn__desa_id"
+    rows = worklist(user, region=region, born_from=born_from, born_to=born_to)
+    return {r[key]: r["n"] for r in rows.order_by().values(key).annotate(n=Count("id"))}
+
+
+def dashboard_figures(user, *, region, born_from, born_to, today) -> dict:
+    """The membership figures and the funnel for babies born in [born_from, born_to] within a region, in one
+    query. Births and the at-risk levels come from the list selectors (``search_newborns``, ``level_counts``)."""
+    rows = Enrollment.objects.in_scope_of(user).in_region(region.code).born_between(born_from, born_to)
     registered, nik_updated = Q(status__in=REGISTERED), Q(status__in=NIK_UPDATED)
     figures = rows.aggregate(
-        births=Count("id"),
         registration_due=Count("id", filter=Q(registration_deadline__lt=today) | registered),
         registered_in_time=Count("id", filter=registered & Q(registered_on__lte=F("registration_deadline"))),
         nik_due=Count("id", filter=Q(nik_deadline__lt=today) | nik_updated),
@@ -93,10 +106,6 @@ def dashboard_figures(user, *, region_code: str | None, start, end, today) -> di
         deactivated_this_month=Count(
             "id", filter=Q(status="NONAKTIF", deactivated_on__year=today.year, deactivated_on__month=today.month)
         ),
-        **{
-            f"level_{level.value}": Count("id", filter=Q(registration_level=level) | Q(nik_level=level))
-            for level in AT_RISK
-        },
     )
     figures["registered_in_time_pct"] = _share(figures["registered_in_time"], figures["registration_due"])
     figures["nik_in_time_pct"] = _share(figures["nik_in_time"], figures["nik_due"])
@@ -107,13 +116,9 @@ def _share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def monthly_series(user, *, region_code: str | None, start, end) -> list[dict]:
+def monthly_series(user, *, region, born_from, born_to) -> list[dict]:
     """Births and NIK updates on time per birth month, one GROUP BY."""
-    from django.db.models.functions import TruncMonth
-
-    rows = Enrollment.objects.in_scope_of(user).filter(newborn__birth_date__gte=start, newborn__birth_date__lte=end)
-    if region_code:
-        rows = rows.in_region(region_code)
+    rows = Enrollment.objects.in_scope_of(user).in_region(region.code).born_between(born_from, born_to)
     return list(
         rows.annotate(month=TruncMonth("newborn__birth_date"))
         .values("month")
@@ -123,19 +128,3 @@ def monthly_series(user, *, region_code: str | None, start, end) -> list[dict]:
         )
         .order_by("month")
     )
-
-
-def at_risk_by_child_region(user, *, parent_code: str, start, end) -> dict[str, dict]:
-    """Births and babies at risk per child region of ``parent_code`` (kecamatan of a kabupaten, desa of a
-    kecamatan), one GROUP BY whatever the number of children."""
-    rows = (
-        Enrollment.objects.in_scope_of(user)
-        .in_region(parent_code)
-        .filter(newborn__birth_date__gte=start, newborn__birth_date__lte=end)
-    )
-    depth = parent_code.count(".")
-    key = "newborn__desa__parent_id" if depth == 1 else "newborn__desa_id"
-    grouped = rows.values(key).annotate(
-        births=Count("id"), at_risk=Count("id", filter=Q(registration_level__in=AT_RISK) | Q(nik_level__in=AT_RISK))
-    )
-    return {r[key]: r for r in grouped.order_by()}

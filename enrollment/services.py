@@ -29,15 +29,19 @@ def segment_advice(segment: str) -> str:
     }.get(segment, _("Segmen belum diketahui: tanyakan kepesertaan JKN ibu, atau usulkan PBI bila keluarga miskin."))
 
 
-def ensure_enrollment(newborn: Newborn) -> Enrollment:
-    """The enrollment of a baby, created with its deadlines when the daily job has not run yet; the baby
-    starts in its mother's segment (a PBI mother's baby is PBI, a PPU child follows the parent)."""
-    flagging.create_missing_enrollments(Newborn.objects.filter(pk=newborn.pk))
-    enrollment = Enrollment.objects.get(newborn=newborn)
-    if not enrollment.segment and newborn.mother.jkn_segment:
-        enrollment.segment = newborn.mother.jkn_segment
-        enrollment.save(update_fields=["segment", "updated_at"])
-    return enrollment
+def sync_enrollments(*, newborn_ids: list[int]) -> None:
+    """Bring these babies' memberships in line with their birth records now, in the caller's transaction:
+    an enrollment for a new baby, deadlines that follow a corrected birth date, levels for today (notifying
+    when one gets worse)."""
+    newborns = Newborn.objects.filter(pk__in=newborn_ids)
+    flagging.create_missing_enrollments(newborns)
+    flagging.refresh_deadlines(newborns)
+    flagging.flag_deadlines(enrollments=Enrollment.objects.filter(newborn__in=newborns))
+
+
+def on_birth_changed(sender, *, newborn_ids: list[int], **kwargs) -> None:
+    """The answer to ``newborns.events.birth_changed``."""
+    sync_enrollments(newborn_ids=newborn_ids)
 
 
 def _check_date(value: datetime.date | None, newborn: Newborn, field: str) -> None:

@@ -10,12 +10,20 @@ from django.views.decorators.http import require_POST
 from enrollment import selectors, services
 from enrollment.forms import EnrollmentForm, WorklistFilterForm
 from enrollment.models import Enrollment, Notification
-from newborns.models import Newborn
 from sejagad.access import capability_required
 from sejagad.forms import add_service_errors
 from sejagad.roles import Capability
 
 PAGE_SIZE = 25
+
+
+def _query_with(request, **params) -> str:
+    """This page's filters with some changed, back to the first page."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    for key, value in params.items():
+        query[key] = value
+    return "?" + query.urlencode()
 
 
 @capability_required(Capability.VIEW_NEWBORNS)
@@ -24,15 +32,17 @@ def worklist(request):
     filters = form.filters()
     rows = selectors.worklist(request.user, **filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    tabs = []
+    if filters["kind"] == "risiko":
+        # The badges count the list they open: the same filters, each level in turn.
+        tabs = [
+            (level, label, n, _query_with(request, level=level))
+            for level, label, n in selectors.level_tabs(request.user, **filters)
+        ]
     return render(
         request,
         "enrollment/worklist.html",
-        {
-            "form": form,
-            "page": page,
-            "kind": filters["kind"],
-            "tabs": selectors.level_tabs(request.user),
-        },
+        {"form": form, "page": page, "kind": filters["kind"], "tabs": tabs, "filters": filters},
     )
 
 
@@ -62,9 +72,9 @@ def enrollment_edit(request, pk):
 
 @capability_required(Capability.UPDATE_ENROLLMENT)
 def enrollment_for_newborn(request, newborn_pk):
-    """From a baby's page: its enrollment (made now if the daily job has not yet), ready to update."""
-    newborn = get_object_or_404(Newborn.objects.in_scope_of(request.user), pk=newborn_pk)
-    return redirect("enrollment:edit", pk=services.ensure_enrollment(newborn).pk)
+    """From a baby's page: its enrollment, ready to update."""
+    enrollment = get_object_or_404(Enrollment.objects.in_scope_of(request.user), newborn_id=newborn_pk)
+    return redirect("enrollment:edit", pk=enrollment.pk)
 
 
 @require_POST

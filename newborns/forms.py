@@ -1,4 +1,3 @@
-import datetime
 import uuid
 
 from django import forms
@@ -9,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from newborns import validators
 from newborns.models import DocumentStatus, Segment, Sex
 from sejagad import selectors as core
-from sejagad.forms import BootstrapFormMixin, RegionChoiceField, limit_regions_to_work_area
+from sejagad.forms import AreaPeriodFilterMixin, BootstrapFormMixin, RegionChoiceField, limit_regions_to_work_area
 from sejagad.models import Facility, Region
 from sejagad.roles import Role
 
@@ -154,7 +153,7 @@ class DocumentsForm(BootstrapFormMixin, forms.Form):
     )
 
 
-class NewbornFilterForm(BootstrapFormMixin, forms.Form):
+class NewbornFilterForm(BootstrapFormMixin, AreaPeriodFilterMixin, forms.Form):
     q = forms.CharField(
         label=_("Cari"),
         required=False,
@@ -169,18 +168,14 @@ class NewbornFilterForm(BootstrapFormMixin, forms.Form):
     status = forms.ChoiceField(
         label=_("Status dokumen"), required=False, choices=[("", _("Semua status"))] + DocumentStatus.choices
     )
-    month = forms.CharField(label=_("Bulan lahir"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         limit_regions_to_work_area(self, user)
 
-    def clean_month(self):
-        value = self.cleaned_data["month"]
-        if not value:
-            return None
-        try:
-            year, month = (int(p) for p in value.split("-"))
-            return datetime.date(year, month, 1)
-        except ValueError:
-            raise ValidationError(_("Bulan lahir ditulis TTTT-BB, mis. 2026-08.")) from None
+    def filters(self) -> dict:
+        """The cleaned filters for ``selectors.search_newborns``; an invalid form filters by nothing."""
+        if not (self.is_bound and self.is_valid()):
+            return {}
+        data = {k: v for k, v in self.cleaned_data.items() if v and k not in ("wilayah", "dari", "sampai")}
+        return data | {k: v for k, v in self.area_period().items() if v}

@@ -59,9 +59,20 @@ class Mother(models.Model):
 
 
 class NewbornQuerySet(models.QuerySet):
+    def live(self):
+        """Not voided: the records every list, count, export and job works on."""
+        return self.filter(voided_at__isnull=True)
+
+    def voided(self):
+        return self.filter(voided_at__isnull=False)
+
     def in_scope_of(self, user):
-        """The babies a user may see: a bidan those born at her facility or attended by her; others those
-        living in their region (all when no region); nobody without the capability."""
+        """The live babies a user may see (``within_reach_of`` plus not voided)."""
+        return self.within_reach_of(user).live()
+
+    def within_reach_of(self, user):
+        """The babies a user may see, voided ones included: a bidan those born at her facility or attended
+        by her; others those living in their region (all when no region); nobody without the capability."""
         if not can(user, Capability.VIEW_NEWBORNS):
             return self.none()
         if user.role == Role.BIDAN:
@@ -75,7 +86,8 @@ class NewbornQuerySet(models.QuerySet):
         return self
 
     def in_region(self, code: str):
-        return self.filter(desa__code__startswith=code + ".")
+        """Babies living in a region: a kabupaten, kecamatan or a single desa."""
+        return self.filter(Q(desa_id=code) | Q(desa__code__startswith=code + "."))
 
     def search(self, text: str):
         """Digits find a whole NIK (mother or baby) or KK number; words find part of a name."""
@@ -85,6 +97,10 @@ class NewbornQuerySet(models.QuerySet):
         return self.filter(
             Q(mother__name__icontains=text) | Q(temporary_name__icontains=text) | Q(given_name__icontains=text)
         )
+
+    def born_between(self, start: datetime.date | None, end: datetime.date | None):
+        babies = self.filter(birth_date__gte=start) if start else self
+        return babies.filter(birth_date__lte=end) if end else babies
 
     def born_in_month(self, year: int, month: int):
         first = datetime.date(year, month, 1)
@@ -149,7 +165,8 @@ class Newborn(models.Model):
     temporary_name = models.CharField(_("nama sementara"), max_length=130, db_index=True, editable=False)
     given_name = models.CharField(_("nama bayi"), max_length=100, blank=True)
 
-    nik = models.CharField(_("NIK bayi"), max_length=16, null=True, blank=True, unique=True)
+    # NULL, not "", for "no NIK yet": the unique constraint must not treat every such baby as one.
+    nik = models.CharField(_("NIK bayi"), max_length=16, null=True, blank=True, db_index=True)  # noqa: DJ001
     kk_added_on = models.DateField(_("tanggal masuk KK"), null=True, blank=True)
     kk_added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -185,7 +202,20 @@ class Newborn(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("dicatat oleh")
     )
     created_at = models.DateTimeField(_("dicatat pada"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("diubah pada"), auto_now=True)
+    updated_at = models.DateTimeField(_("diubah pada"), auto_now=True, db_index=True)
+
+    # A mistaken record (a test entry, a birth recorded twice) is voided, never deleted: it leaves every list,
+    # count, export and job, keeps its history, and can be restored.
+    voided_at = models.DateTimeField(_("dibatalkan pada"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("dibatalkan oleh"),
+    )
+    void_reason = models.CharField(_("alasan pembatalan"), max_length=200, blank=True)
 
     objects = NewbornQuerySet.as_manager()
     history = HistoricalRecords(excluded_fields=["submission_key"])
@@ -195,9 +225,13 @@ class Newborn(models.Model):
         verbose_name_plural = _("bayi")
         ordering = ["-birth_date", "-id"]
         constraints = [
+            # A voided record no longer blocks the real one.
             models.UniqueConstraint(
-                fields=["mother", "birth_date", "birth_order"], name="one_birth_per_mother_date_order"
+                fields=["mother", "birth_date", "birth_order"],
+                condition=Q(voided_at__isnull=True),
+                name="one_birth_per_mother_date_order",
             ),
+            models.UniqueConstraint(fields=["nik"], condition=Q(voided_at__isnull=True), name="one_live_baby_per_nik"),
             models.CheckConstraint(condition=Q(weight_grams__gte=300, weight_grams__lte=7000), name="weight_in_range"),
             models.CheckConstraint(condition=Q(birth_order__gte=1, birth_order__lte=9), name="birth_order_in_range"),
             models.CheckConstraint(condition=Q(sex__in=["L", "P"]), name="sex_l_or_p"),
@@ -231,6 +265,10 @@ class Newborn(models.Model):
     @property
     def display_name(self) -> str:
         return self.given_name or self.temporary_name
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
     @property
     def kecamatan(self) -> Region:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from newborns import validators
+from newborns.events import announce_birth_changed
 from newborns.models import Mother, Newborn
 from newborns.naming import normalize_name, temporary_name
 from sejagad.models import Facility, Region, User
@@ -113,6 +114,7 @@ def register_birth(
         ) from None
     _refresh_temporary_names(mother, birth_date)
     newborn.refresh_from_db(fields=["temporary_name"])
+    announce_birth_changed(newborn.pk)
     return BirthRegistration(newborn, created=True)
 
 
@@ -136,6 +138,7 @@ def update_newborn(*, newborn: Newborn, by: User, **changes) -> Newborn:
         validators.validate_baby_nik(newborn.nik, birth_date=newborn.birth_date, sex=newborn.sex, confirmed=True)
     newborn._history_user = by
     newborn.save(update_fields=[*changed, "updated_at"])
+    announce_birth_changed(newborn.pk)
     return newborn
 
 
@@ -202,4 +205,5 @@ def record_documents(
     if changed:
         newborn._history_user = by
         newborn.save(update_fields=[*changed, "updated_at"])
+        announce_birth_changed(newborn.pk)
     return newborn

@@ -22,9 +22,7 @@ def _page(request, queryset):
 
 def _filters(request) -> tuple[NewbornFilterForm, dict]:
     form = NewbornFilterForm(request.GET or None, user=request.user)
-    if form.is_bound and form.is_valid():
-        return form, {k: v for k, v in form.cleaned_data.items() if v}
-    return form, {}
+    return form, form.filters()
 
 
 @capability_required(Capability.VIEW_NEWBORNS)

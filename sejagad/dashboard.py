@@ -5,13 +5,17 @@ comes from the precomputed snapshots."""
 
 import datetime
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coverage import selectors as coverage
 from enrollment import selectors as enrollment
+from enrollment.models import AT_RISK
+from newborns import selectors as newborns
 from sejagad.models import Region, RegionLevel
 from sejagad.roles import Capability, can
 
@@ -47,14 +51,37 @@ def _children(region: Region) -> list[Region]:
     )
 
 
+def _list_url(name: str, region: Region, period: Period, **extra) -> str:
+    """The list behind a figure, with the figure's region and birth months (``AreaPeriodFilterMixin``)."""
+    query = {"wilayah": region.code, "dari": f"{period.start:%Y-%m}", "sampai": f"{period.end:%Y-%m}", **extra}
+    return f"{reverse(name)}?{urlencode(query)}"
+
+
 def dashboard(user, *, region: Region, period: Period) -> dict:
+    """Every figure is the count of the list its link opens, computed by that list's own selector."""
     today = timezone.localdate()
-    scope = dict(region_code=region.code, start=period.start, end=period.end)
-    figures = enrollment.dashboard_figures(user, today=today, **scope)
+    area = dict(region=region, born_from=period.start, born_to=period.end)
+    figures = enrollment.dashboard_figures(user, today=today, **area)
+    figures["births"] = newborns.search_newborns(user, **area).count()
+    per_level = enrollment.level_counts(user, **area)
+    figures["at_risk"] = sum(per_level.values())
     context = {
         "region": region,
         "period": period,
         "figures": figures,
+        "links": {
+            "births": _list_url("newborns:list", region, period),
+            "at_risk": _list_url("enrollment:worklist", region, period),
+        },
+        "levels": [
+            {
+                "level": level.value,
+                "label": level.label,
+                "n": per_level[level.value],
+                "url": _list_url("enrollment:worklist", region, period, level=level.value),
+            }
+            for level in AT_RISK
+        ],
         "funnel": [
             (_("Lahir"), figures["births"]),
             (_("Terdaftar JKN"), figures["registered"]),
@@ -64,17 +91,16 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
         ],
         "series": [
             {"month": row["month"].strftime("%Y-%m"), "births": row["births"], "nik_in_time": row["nik_in_time"]}
-            for row in enrollment.monthly_series(user, **scope)
+            for row in enrollment.monthly_series(user, **area)
         ],
-        "at_risk": list(enrollment.worklist(user, kind="risiko", **_region_filter(region))[:10]),
+        "at_risk": list(enrollment.worklist(user, kind="risiko", **area)[:10]),
         "coverage": None,
     }
     children = _children(region)
-    per_child = (
-        enrollment.at_risk_by_child_region(user, parent_code=region.code, start=period.start, end=period.end)
-        if children
-        else {}
-    )
+    births, at_risk = {}, {}
+    if children:
+        births = newborns.births_by_child_region(user, **area)
+        at_risk = enrollment.at_risk_by_child_region(user, **area)
     snapshots = {}
     if can(user, Capability.VIEW_COVERAGE):
         table = coverage.coverage_table(user=user, region=region)
@@ -97,18 +123,12 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
     context["children"] = [
         {
             "region": child,
-            "births": per_child.get(child.code, {}).get("births", 0),
-            "at_risk": per_child.get(child.code, {}).get("at_risk", 0),
+            "births": births.get(child.code, 0),
+            "births_url": _list_url("newborns:list", child, period),
+            "at_risk": at_risk.get(child.code, 0),
+            "at_risk_url": _list_url("enrollment:worklist", child, period),
             "snapshot": snapshots.get(child.code),
         }
         for child in children
     ]
     return context
-
-
-def _region_filter(region: Region) -> dict:
-    if region.level == RegionLevel.KECAMATAN:
-        return {"kecamatan": region}
-    if region.level == RegionLevel.DESA_KELURAHAN:
-        return {"desa": region}
-    return {}

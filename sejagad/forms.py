@@ -1,6 +1,11 @@
+import datetime
+
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
+from sejagad.models import Region
 from sejagad.selectors import work_area
 
 
@@ -35,10 +40,47 @@ class RegionChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
+class MonthField(forms.CharField):
+    """A birth month written YYYY-MM (as ``<input type=month>`` sends it), cleaned to its first day."""
+
+    widget = forms.TextInput(attrs={"type": "month"})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            year, month = (int(p) for p in value.split("-"))
+            return datetime.date(year, month, 1)
+        except ValueError:
+            raise ValidationError(_("Bulan ditulis TTTT-BB, mis. 2026-08."), code="month") from None
+
+
+class AreaPeriodFilterMixin(forms.Form):
+    """The region (any level, as the dashboard links it) and birth-month range every list shares with the
+    dashboard, so a figure and the list it opens filter the very same babies."""
+
+    wilayah = RegionChoiceField(queryset=Region.objects.none(), required=False, widget=forms.HiddenInput)
+    dari = MonthField(label=_("Lahir dari"), required=False)
+    sampai = MonthField(label=_("Lahir sampai"), required=False)
+
+    def area_period(self) -> dict:
+        """``region``, ``born_from`` and ``born_to`` for the selectors, from valid cleaned data."""
+        data = self.cleaned_data
+        until = data.get("sampai")
+        return {
+            "region": data.get("wilayah"),
+            "born_from": data.get("dari"),
+            "born_to": until + relativedelta(months=1, days=-1) if until else None,
+        }
+
+
 def limit_regions_to_work_area(form: forms.Form, user):
     """Kecamatan and desa pickers hold the user's work area; the desa list follows the chosen kecamatan.
     Returns the area's regions for further pickers."""
     area = work_area(user)
+    if "wilayah" in form.fields:
+        form.fields["wilayah"].queryset = area
     form.fields["kecamatan"].queryset = area.kecamatan()
     desa = area.desa()
     if kecamatan := form.data.get("kecamatan"):

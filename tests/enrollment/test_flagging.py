@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from enrollment.flagging import flag_deadlines, level_of
 from enrollment.models import Enrollment, EnrollmentStatus, FlagLevel, FlagRun, Notification
@@ -104,28 +105,109 @@ def test_meeting_a_deadline_marks_it_done(district):
     assert enrollment.nik_level != FlagLevel.SELESAI
 
 
+def test_a_registered_birth_has_its_membership_deadlines_and_levels_at_once(district):
+    bidan = BidanFactory()
+    dinkes = UserFactory(role=Role.STAF_DINKES)
+    baby = born(27, attending_midwife=bidan)  # one day left to register
+    enrollment = Enrollment.objects.get(newborn=baby)
+    assert enrollment.registration_deadline == registration_deadline(baby.birth_date)
+    assert enrollment.nik_deadline == nik_deadline(baby.birth_date)
+    assert (enrollment.registration_level, enrollment.nik_level) == (FlagLevel.KRITIS, FlagLevel.AMAN)
+    assert set(Notification.objects.values_list("recipient", "deadline", "level")) == {
+        (bidan.pk, "registration", FlagLevel.KRITIS),
+        (dinkes.pk, "registration", FlagLevel.KRITIS),
+    }
+    assert not FlagRun.objects.exists()  # no job was needed
+
+
 def test_a_rerun_changes_nothing(district):
     for i in range(5):
         born(10 * i + 1, serial=i + 1)
     first = flag_deadlines(today=TODAY)
-    assert first.run.created_enrollments == 5
+    assert first.run.full and first.run.examined == 5
+    assert first.run.created_enrollments == 0  # each birth brought its own
     levels = list(Enrollment.objects.order_by("id").values_list("registration_level", "nik_level"))
     again = flag_deadlines(today=TODAY)
+    assert not again.run.full and again.run.examined == 0
     assert again.moved == {"registration": {}, "nik": {}}
     assert again.notifications == 0
-    assert again.run.created_enrollments == 0
     assert list(Enrollment.objects.order_by("id").values_list("registration_level", "nik_level")) == levels
 
 
 def test_each_run_is_logged_with_how_many_moved_to_each_level(district):
-    born(25, serial=1)  # 3 days left: KRITIS
-    born(10, serial=2)  # 18 days left: PERHATIAN
-    result = flag_deadlines(today=TODAY)
-    run = FlagRun.objects.get()
+    born(24, serial=1)  # 4 days left today, 3 tomorrow: KRITIS both days
+    born(16, serial=2)  # 12 days left: MENDESAK today, 11 tomorrow
+    born(13, serial=3)  # 15 days left: PERHATIAN today, MENDESAK tomorrow
+    flag_deadlines(today=TODAY)
+    result = flag_deadlines(today=TODAY + datetime.timedelta(days=1))
+    run = FlagRun.objects.order_by("started_at").last()
     assert run.finished_at >= run.started_at
-    assert run.day == TODAY
-    assert run.moved["registration"] == {"KRITIS": 1, "PERHATIAN": 1}
+    assert run.day == TODAY + datetime.timedelta(days=1)
+    assert run.moved["registration"] == {"MENDESAK": 1}
     assert result.run == run
+
+
+def test_the_daily_job_looks_only_at_rows_whose_level_the_calendar_changes(district):
+    babies = [born(days_ago, serial=i + 1) for i, days_ago in enumerate(range(0, 100, 3))]
+    flag_deadlines(today=TODAY)
+    for step in (1, 2, 5):
+        before = FlagRun.objects.order_by("started_at").last().day
+        after = TODAY + datetime.timedelta(days=step)
+        expected = 0
+        for baby in babies:
+            e = Enrollment.objects.get(newborn=baby)
+            levels = [
+                (
+                    level_of(e.registration_deadline, done=False, today=day),
+                    level_of(e.nik_deadline, done=False, today=day),
+                )
+                for day in (before, after)
+            ]
+            expected += levels[0] != levels[1]
+        run = flag_deadlines(today=after).run
+        assert not run.full
+        assert run.examined == expected > 0
+        for baby in babies:
+            e = Enrollment.objects.get(newborn=baby)
+            assert e.registration_level == level_of(e.registration_deadline, done=False, today=after)
+            assert e.nik_level == level_of(e.nik_deadline, done=False, today=after)
+
+
+def test_the_daily_job_catches_a_birth_written_without_its_membership(district):
+    flag_deadlines(today=TODAY)
+    model = born(22)
+    # A bulk path that bypasses the services: a birth without an enrollment, a status changed by UPDATE.
+    Newborn.objects.bulk_create(
+        [
+            Newborn(
+                mother=model.mother,
+                birth_date=model.birth_date,
+                birth_order=2,
+                sex="L",
+                weight_grams=2900,
+                desa=model.desa,
+                temporary_name="By. Ny. X",
+            )
+        ]
+    )
+    Enrollment.objects.filter(newborn=model).update(
+        status=EnrollmentStatus.TERDAFTAR_SEMENTARA, updated_at=timezone.now()
+    )
+    run = flag_deadlines(today=TODAY).run
+    assert run.created_enrollments == 1
+    assert run.examined == 2
+    missed = Enrollment.objects.get(newborn__birth_order=2)
+    assert missed.registration_level == FlagLevel.KRITIS
+    assert Enrollment.objects.get(newborn=model).registration_level == FlagLevel.SELESAI
+
+
+def test_new_warning_windows_make_the_next_run_look_at_every_row(district, settings):
+    born(10)  # 18 days left: PERHATIAN with 30/14/7
+    flag_deadlines(today=TODAY)
+    settings.DEADLINE_WARNING_DAYS = [21, 20, 19]
+    run = flag_deadlines(today=TODAY).run
+    assert run.full
+    assert Enrollment.objects.get().registration_level == FlagLevel.KRITIS
 
 
 def test_statement_count_does_not_grow_with_babies(district):

@@ -35,7 +35,7 @@ def test_dinkes_worklist_sorts_at_risk_babies_by_days_left(client, district):
     assert rows[:2] == [sooner, later]
     assert safe_registered not in rows
     assert "3 hari" in response.text
-    assert dict((v, n) for v, _, n in response.context["tabs"])[FlagLevel.KRITIS] == 1
+    assert {v: n for v, _, n, _ in response.context["tabs"]}[FlagLevel.KRITIS] == 1
 
 
 def test_worklist_filters(client, district):

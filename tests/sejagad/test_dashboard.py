@@ -1,4 +1,6 @@
 import datetime
+import re
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -9,11 +11,13 @@ from django.utils import timezone
 from coverage.models import ParticipantCount, PopulationCount
 from coverage.services import compute_coverage
 from enrollment.flagging import flag_deadlines
-from enrollment.models import Enrollment, EnrollmentStatus
+from enrollment.models import EnrollmentStatus, FlagLevel
+from enrollment.services import update_enrollment
+from newborns.services import record_documents
 from sejagad.dashboard import Period
-from sejagad.models import Facility
+from sejagad.models import Facility, Region
 from sejagad.roles import Role
-from tests.factories import BidanFactory, UserFactory, mother_nik, register
+from tests.factories import BidanFactory, UserFactory, mother_nik, nik_for, register
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -39,18 +43,144 @@ def test_headline_figures(client, staf):
     late = born(40, 1)
     on_time = born(40, 2)
     born(2, 3)
-    flag_deadlines()
-    Enrollment.objects.filter(newborn=on_time).update(
-        status=EnrollmentStatus.TERDAFTAR_SEMENTARA, registered_on=on_time.birth_date, jkn_number="0001234567890"
+    update_enrollment(
+        enrollment=on_time.enrollment,
+        by=UserFactory(role=Role.PETUGAS_BPJS),
+        status=EnrollmentStatus.TERDAFTAR_SEMENTARA,
+        registered_on=on_time.birth_date,
+        jkn_number="0001234567890",
     )
-    flag_deadlines()
     client.force_login(staf)
-    figures = client.get(reverse("home")).context["figures"]
+    response = client.get(reverse("home"))
+    figures = response.context["figures"]
     assert figures["births"] == 3
     assert (figures["registered_in_time"], figures["registration_due"]) == (1, 2)
     assert figures["registered_in_time_pct"] == 50.0
-    assert figures["level_5"] == 1
-    assert [e.newborn for e in client.get(reverse("home")).context["at_risk"]][0] == late
+    assert {item["level"]: item["n"] for item in response.context["levels"]}[FlagLevel.TERLAMBAT] == 1
+    assert [e.newborn for e in response.context["at_risk"]][0] == late
+
+
+class _Figures(HTMLParser):
+    """The linked figures of a page: (kind, number shown, href)."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self._open = [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and "data-kpi" in attrs:
+            self._open = [attrs["data-kpi"], "", attrs["href"]]
+
+    def handle_data(self, data):
+        if self._open:
+            self._open[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._open:
+            kind, text, href = self._open
+            self.found.append((kind, int(re.sub(r"\D", "", text)), href))
+            self._open = None
+
+
+def _linked_figures(client, **params) -> list[tuple[str, int, str]]:
+    page = client.get(reverse("home"), params)
+    assert page.status_code == 200
+    parser = _Figures()
+    parser.feed(page.text)
+    return parser.found
+
+
+def _list_count(client, href: str) -> int:
+    page = client.get(href.replace("&amp;", "&"))
+    assert page.status_code == 200
+    return int(re.search(r'data-count="(\d+)"', page.text).group(1))
+
+
+@pytest.fixture
+def varied_district(district):
+    """Babies at every level and in every state, in several desa, kecamatan and facilities."""
+    bpjs = UserFactory(role=Role.PETUGAS_BPJS)
+    dukcapil = UserFactory(role=Role.PETUGAS_DUKCAPIL)
+    desa = ["73.22.03.2004", "73.22.03.2005", "73.22.03.1001", "73.22.11.2002", "73.22.01.2001"]
+    facilities = [Facility.objects.get(code=code) for code in ("PKM-732203", "PKM-732211")] + [None]
+    babies = []
+    for i, days_ago in enumerate(range(0, 360, 11)):
+        sex = "P" if i % 2 else "L"
+        baby = register(
+            birth_date=TODAY() - datetime.timedelta(days=days_ago),
+            mother_nik=mother_nik(i + 1),
+            sex=sex,
+            desa=Region.objects.get(code=desa[i % len(desa)]),
+            facility=facilities[i % len(facilities)],
+        )
+        babies.append(baby)
+        state = i % 5
+        if state >= 1 and days_ago >= 3:  # registered in BPJS
+            update_enrollment(
+                enrollment=baby.enrollment,
+                by=bpjs,
+                status=EnrollmentStatus.TERDAFTAR_SEMENTARA,
+                jkn_number=f"000{i:010d}",
+                registered_on=baby.birth_date + datetime.timedelta(days=2),
+            )
+        if state >= 2 and days_ago >= 10:  # NIK issued
+            record_documents(
+                newborn=baby,
+                by=dukcapil,
+                nik=nik_for(baby.birth_date, female=sex == "P", serial=i + 1),
+                nik_issued_on=baby.birth_date + datetime.timedelta(days=5),
+                confirmed=True,
+            )
+        if state == 3 and days_ago >= 10:  # NIK at BPJS
+            update_enrollment(
+                enrollment=baby.enrollment,
+                by=bpjs,
+                status=EnrollmentStatus.DIPERBARUI,
+                nik_updated_on=baby.birth_date + datetime.timedelta(days=8),
+            )
+    return babies
+
+
+@pytest.mark.parametrize(
+    ("who", "params"),
+    [
+        ("staf", {}),
+        ("staf", {"wilayah": "73.22.03"}),
+        ("staf", {"wilayah": "73.22.03.2004"}),
+        ("staf", {"dari": f"{TODAY() - datetime.timedelta(days=120):%Y-%m}"}),
+        ("bidan", {}),
+        ("kecamatan", {}),
+    ],
+)
+def test_every_linked_figure_equals_the_count_of_the_list_it_opens(client, varied_district, who, params):
+    user = {
+        "staf": lambda: UserFactory(role=Role.STAF_DINKES),
+        "bidan": lambda: BidanFactory(),
+        "kecamatan": lambda: UserFactory(role=Role.STAF_DINKES, region=Region.objects.get(code="73.22.03")),
+    }[who]()
+    client.force_login(user)
+    figures = _linked_figures(client, **params)
+    kinds = {kind for kind, _, _ in figures}
+    assert {"births", "at_risk", "level_5", "level_4", "level_3", "level_2"} <= kinds
+    assert any(n for kind, n, _ in figures if kind.startswith("level_"))
+    for kind, shown, href in figures:
+        assert _list_count(client, href) == shown, (kind, href)
+    by_kind = {}
+    for kind, shown, _ in figures:
+        by_kind.setdefault(kind, []).append(shown)
+    # A baby is counted once, at its worst level: the levels add up to the at-risk figure.
+    assert sum(by_kind[f"level_{level}"][0] for level in (2, 3, 4, 5)) == by_kind["at_risk"][0]
+
+
+def test_the_desa_dashboard_counts_its_own_babies(client, staf):
+    born(20, 1)  # Pincara, Masamba
+    born(25, 2, desa=Region.objects.get(code="73.22.03.2005"))
+    client.force_login(staf)
+    response = client.get(reverse("home"), {"wilayah": "73.22.03.2004"})
+    assert response.context["figures"]["births"] == 1
+    assert response.context["figures"]["at_risk"] == 1
+    assert len(response.context["at_risk"]) == 1
 
 
 def test_coverage_and_gap_come_from_the_snapshots(client, staf):
