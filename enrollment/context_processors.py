@@ -6,4 +6,4 @@ def notifications(request):
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {"unread_notifications": 0}
-    return {"unread_notifications": Notification.objects.filter(recipient=user, read_at__isnull=True).count()}
+    return {"unread_notifications": Notification.objects.live().filter(recipient=user, read_at__isnull=True).count()}

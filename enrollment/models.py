@@ -147,6 +147,12 @@ class Enrollment(models.Model):
         return FlagLevel(self.worst_level).label
 
 
+class NotificationQuerySet(models.QuerySet):
+    def live(self):
+        """Of babies not voided: a voided record's notices disappear with it."""
+        return self.filter(enrollment__newborn__voided_at__isnull=True)
+
+
 class Notification(models.Model):
     """A baby moved to a worse level: one per recipient, baby, deadline and level, never repeated."""
 
@@ -157,6 +163,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

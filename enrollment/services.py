@@ -140,7 +140,8 @@ def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
 def email_notifications() -> int:
     """One e-mail per recipient listing the babies that moved to a worse level; each notice is mailed once."""
     pending = list(
-        Notification.objects.filter(emailed_at__isnull=True)
+        Notification.objects.live()
+        .filter(emailed_at__isnull=True)
         .exclude(recipient__email="")
         .select_related("recipient", "enrollment__newborn")
         .order_by("recipient_id", "-level")

@@ -95,6 +95,8 @@ def notifications(request):
     if request.method == "POST":
         services.mark_notifications_read(user=request.user)
         return redirect("enrollment:notifications")
-    rows = Notification.objects.filter(recipient=request.user).select_related("enrollment__newborn__desa__parent")
+    rows = (
+        Notification.objects.live().filter(recipient=request.user).select_related("enrollment__newborn__desa__parent")
+    )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "enrollment/notification_list.html", {"page": page})

@@ -7,8 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from newborns import validators
 from newborns.models import DocumentStatus, Segment, Sex
+from newborns.services import MOTHER_NAME_DIFFERS
 from sejagad import selectors as core
-from sejagad.forms import AreaPeriodFilterMixin, BootstrapFormMixin, RegionChoiceField, limit_regions_to_work_area
+from sejagad.forms import (
+    AreaPeriodFilterMixin,
+    BootstrapFormMixin,
+    RegionChoiceField,
+    add_service_errors,
+    limit_regions_to_work_area,
+)
 from sejagad.models import Facility, Region
 from sejagad.roles import Role
 
@@ -66,11 +73,15 @@ class BirthForm(BootstrapFormMixin, forms.Form):
         label=_("Segmen JKN ibu"), required=False, choices=[("", _("Belum/tidak tahu"))] + Segment.choices
     )
     submission_key = forms.UUIDField(widget=forms.HiddenInput)
+    confirm_mother_name = forms.BooleanField(
+        label=_("Benar, nama ibu ini yang sesuai KTP: ubah nama ibu untuk semua bayinya"), required=False
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.needs_confirmation = False
+        self.needs_name_confirmation = False
         area = core.work_area(user)
         self.fields["kecamatan"].queryset = area.kecamatan()
         self.fields["desa"].queryset = area.desa().select_related("parent").order_by("parent__name", "name")
@@ -116,22 +127,69 @@ class BirthForm(BootstrapFormMixin, forms.Form):
     def clean_weight_grams(self):
         return validators.validate_weight(self.cleaned_data["weight_grams"])
 
-    def registration_kwargs(self) -> dict:
+    def show_service_errors(self, error: ValidationError) -> None:
+        """A service's refusal beside its fields, opening the confirmation box a warning asks for."""
+        add_service_errors(self, error)
+        codes = {e.code for errors in getattr(error, "error_dict", {}).values() for e in errors}
+        self.needs_confirmation |= bool(codes & validators.CONFIRMABLE)
+        self.needs_name_confirmation |= MOTHER_NAME_DIFFERS in codes
+
+    def _service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
-        for ui_only in ("confirm_numbers", "kecamatan"):
-            data.pop(ui_only)
+        data.pop("kecamatan")
+        data["confirmed"] = data.pop("confirm_numbers")
+        return data
+
+    def registration_kwargs(self) -> dict:
         attending = self.user if self.user.role == Role.BIDAN else None
-        return data | {"attending_midwife": attending}
+        return self._service_kwargs() | {"attending_midwife": attending}
 
 
-class NewbornEditForm(BootstrapFormMixin, forms.Form):
+class CorrectionForm(BirthForm):
+    """The birth form for a recorded baby: what was entered wrongly, with a reason; same checks."""
+
     given_name = forms.CharField(
         label=_("Nama bayi"), max_length=100, required=False, help_text=_("Isi setelah keluarga memberi nama.")
     )
-    birth_time = forms.TimeField(label=_("Jam lahir"), required=False, widget=forms.TimeInput(attrs={"type": "time"}))
-    weight_grams = forms.IntegerField(label=_("Berat lahir (gram)"), validators=[validators.validate_weight])
-    length_cm = forms.DecimalField(
-        label=_("Panjang lahir (cm)"), required=False, max_digits=4, decimal_places=1, min_value=20, max_value=70
+    reason = forms.CharField(
+        label=_("Alasan perbaikan"),
+        max_length=200,
+        required=False,
+        help_text=_("Wajib bila mengubah data lahir atau ibu, mis. salah input saat mencatat."),
+    )
+    NOT_CORRECTED_HERE = ("kk_number", "phone", "mother_jkn_number", "mother_jkn_segment", "submission_key")
+
+    def __init__(self, *args, user, newborn, **kwargs):
+        initial = {f: getattr(newborn, f) for f in ("sex", "birth_date", "birth_time", "birth_order", "weight_grams")}
+        initial |= {
+            "length_cm": newborn.length_cm,
+            "given_name": newborn.given_name,
+            "desa": newborn.desa_id,
+            "kecamatan": newborn.desa.parent_id,
+            "facility": newborn.facility_id,
+            "mother_nik": newborn.mother.nik,
+            "mother_name": newborn.mother.name,
+        }
+        super().__init__(*args, user=user, initial=initial, **kwargs)
+        for name in self.NOT_CORRECTED_HERE:
+            del self.fields[name]
+        self.fields["birth_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean_birth_date(self):
+        # A birth recorded long ago may be corrected; the service checks the new date.
+        return self.cleaned_data["birth_date"]
+
+    def correction_kwargs(self) -> dict:
+        return self._service_kwargs()
+
+
+class ReasonForm(BootstrapFormMixin, forms.Form):
+    """Voiding or restoring a record: the reason is kept in its history."""
+
+    reason = forms.CharField(
+        label=_("Alasan"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("mis. data uji, atau tercatat dua kali di dua fasilitas")}),
     )
 
 

@@ -13,3 +13,8 @@ def mask_number(value: str | None) -> str:
 def shown_to(user, value: str | None) -> str:
     """The number whole for a role that needs it, masked for every other."""
     return (value or "") if can(user, Capability.VIEW_IDENTITY_NUMBERS) else mask_number(value)
+
+
+def mask_name(name: str) -> str:
+    """``SITI AMINAH`` -> ``S*** A*****``: enough to recognise a typo, not to identify a stranger."""
+    return " ".join(word[:1] + "*" * (len(word) - 1) for word in name.split())

@@ -1,10 +1,18 @@
 """Read paths for the newborn pages, the API and other apps."""
 
+import datetime
+from collections import defaultdict
+from itertools import pairwise
+
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from newborns.models import Newborn
+from newborns.models import Mother, Newborn
+from newborns.privacy import mask_number
+from sejagad.models import User
 
 
 def search_newborns(
@@ -46,30 +54,124 @@ def nik_worklist(user, *, kecamatan=None, desa=None) -> QuerySet:
     return search_newborns(user, kecamatan=kecamatan, desa=desa).without_nik().order_by("birth_date", "id")
 
 
+# Bookkeeping, derived from other fields, or told by another entry (the void), so not a change worth a line.
+QUIET_FIELDS = {
+    "id",
+    "updated_at",
+    "created_at",
+    "created_by",
+    "submission_key",
+    "temporary_name",
+    "kk_added_by",
+    "akta_by",
+    "nik_by",
+    "voided_by",
+    "void_reason",
+}
+MOTHER_FIELDS = ("nik", "name", "kk_number", "phone", "desa")
+# Identity numbers: never whole in the timeline, whoever reads it.
+MASKED_FIELDS = {"nik", "kk_number"}
+
+
 def timeline(newborn: Newborn) -> list[dict]:
-    """What happened to a baby, oldest first: birth, documents, and every recorded change with who made it."""
-    events = [{"on": newborn.birth_date, "what": _("Lahir"), "by": None}]
+    """What happened to a baby, oldest first: birth, documents, and one plain sentence per recorded change
+    (the baby's and, since the baby was recorded, the mother's) with who made it and why."""
+    events = [{"on": newborn.birth_date, "at": None, "what": _("Lahir"), "by": None, "why": ""}]
     for on, what, by in (
         (newborn.kk_added_on, _("Masuk Kartu Keluarga"), newborn.kk_added_by),
         (newborn.akta_issued_on, _("Akta kelahiran terbit"), newborn.akta_by),
         (newborn.nik_issued_on, _("NIK terbit"), newborn.nik_by),
     ):
         if on:
-            events.append({"on": on, "what": what, "by": by})
-    previous = None
-    for record in newborn.history.select_related("history_user").order_by("history_date", "history_id"):
-        if previous is None:
-            what = _("Kelahiran dicatat")
+            events.append({"on": on, "at": None, "what": what, "by": by, "why": ""})
+
+    baby_fields = [f for f in Newborn._meta.concrete_fields if f.name not in QUIET_FIELDS]
+    mother_fields = [Mother._meta.get_field(name) for name in MOTHER_FIELDS]
+    baby_records = list(newborn.history.select_related("history_user").order_by("history_date", "history_id"))
+    # The mother's whole history, not only what follows the baby: the record before is the base of the first diff.
+    mother_records = list(
+        Mother.history.filter(id=newborn.mother_id)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    changes = _changes(baby_records, baby_fields) + [
+        change for change in _changes(mother_records, mother_fields) if change[0].history_date >= newborn.created_at
+    ]
+    names = _names(changes)
+
+    history = [_event(record, _("Kelahiran dicatat")) for record in baby_records[:1]]
+    for record, field, old, new in changes:
+        if field.name == "voided_at":
+            # The reason is asked when voiding; the record keeps it should the service not pass it on.
+            history.append(
+                _event(record, _("Data dibatalkan"), record.void_reason)
+                if new
+                else _event(record, _("Data dipulihkan"))
+            )
+            continue
+        label = {"field": capfirst(field.verbose_name)}
+        old, new = _shown(field, old, names), _shown(field, new, names)
+        if not old:
+            what = _("%(field)s diisi: %(new)s") % {**label, "new": new}
+        elif not new:
+            what = _("%(field)s dikosongkan (sebelumnya %(old)s)") % {**label, "old": old}
         else:
-            fields = [str(Newborn._meta.get_field(c.field).verbose_name) for c in record.diff_against(previous).changes]
-            what = _("Diubah: %(fields)s") % {"fields": ", ".join(fields)}
-        events.append(
-            {
-                "on": timezone.localdate(record.history_date),
-                "at": record.history_date,
-                "what": what,
-                "by": record.history_user,
-            }
-        )
-        previous = record
+            what = _("%(field)s diubah dari %(old)s menjadi %(new)s") % {**label, "old": old, "new": new}
+        history.append(_event(record, what))
+    # Sorts are stable: one record's changes keep the fields' order, and a day's documents come before its edits.
+    events += sorted(history, key=lambda e: e["at"])
     return sorted(events, key=lambda e: e["on"])
+
+
+def _event(record, what: str, fallback_why: str = "") -> dict:
+    return {
+        "on": timezone.localdate(record.history_date),
+        "at": record.history_date,
+        "what": what,
+        "by": record.history_user,
+        "why": record.history_change_reason or fallback_why,
+    }
+
+
+def _changes(records: list, fields: list) -> list[tuple]:
+    """(record, field, old, new) for every field a history record changed from the one before it."""
+    return [
+        (record, field, getattr(previous, field.attname), getattr(record, field.attname))
+        for previous, record in pairwise(records)
+        for field in fields
+        if getattr(previous, field.attname) != getattr(record, field.attname)
+    ]
+
+
+def _names(changes: list[tuple]) -> dict:
+    """{related model: {pk: name}} for every foreign key the changes mention, one query per model."""
+    wanted = defaultdict(set)
+    for _record, field, old, new in changes:
+        if field.is_relation:
+            wanted[field.related_model].update(pk for pk in (old, new) if pk is not None)
+    return {
+        model: {
+            pk: obj.get_full_name() or obj.username if isinstance(obj, User) else obj.name
+            for pk, obj in model._default_manager.in_bulk(pks).items()
+        }
+        for model, pks in wanted.items()
+    }
+
+
+def _shown(field, value, names: dict) -> str:
+    """A stored value as a person reads it: a label, a name, a d-m-Y date, a masked number; "" for empty."""
+    if value is None or value == "":
+        return ""
+    if field.is_relation:
+        return names[field.related_model].get(value, str(value))
+    if field.name in MASKED_FIELDS:
+        return mask_number(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value), "d-m-Y H:i")
+    if isinstance(value, datetime.date):
+        return date_format(value, "d-m-Y")
+    if isinstance(value, datetime.time):
+        return time_format(value, "H:i")
+    return str(value)

@@ -17,6 +17,10 @@ from stdnum.id import nik as stdnum_nik
 from sejagad.wilayah import kecamatan_codes
 
 UNKNOWN_KECAMATAN = "unknown_kecamatan"
+UNUSUAL_MOTHER_AGE = "unusual_mother_age"
+# Warnings a user may confirm (the form's "Saya sudah memeriksa" box, the API's confirm_warnings).
+CONFIRMABLE = {UNKNOWN_KECAMATAN, UNUSUAL_MOTHER_AGE}
+MIN_MOTHER_AGE, USUAL_MOTHER_AGES = 10, (15, 55)
 MIN_WEIGHT_GRAMS, MAX_WEIGHT_GRAMS = 300, 7000
 
 
@@ -115,6 +119,28 @@ def validate_baby_nik(value: str, *, birth_date: datetime.date, sex: str, confir
             code="mismatch",
         )
     return number
+
+
+def validate_mother_age(mother_nik: str, *, birth_date: datetime.date, confirmed: bool = False) -> None:
+    """The age a mother's NIK gives her on the day of the birth: under 10 is impossible, under 15 or over 55
+    is a warning the user confirms."""
+    age = relativedelta(birth_date, nik_birth_date(mother_nik, reference=birth_date)).years
+    if age < MIN_MOTHER_AGE:
+        raise ValidationError(
+            _("NIK ibu ini berarti ibu berumur %(age)s tahun saat melahirkan: tidak mungkin. Periksa NIK ibu.")
+            % {"age": age},
+            code="mother_too_young",
+        )
+    low, high = USUAL_MOTHER_AGES
+    if not low <= age <= high and not confirmed:
+        raise ValidationError(
+            _(
+                "NIK ibu ini berarti ibu berumur %(age)s tahun saat melahirkan. Periksa NIK ibu; bila memang "
+                "benar, centang konfirmasi lalu simpan."
+            )
+            % {"age": age},
+            code=UNUSUAL_MOTHER_AGE,
+        )
 
 
 def validate_kk_number(value: str, *, confirmed: bool = False) -> str:

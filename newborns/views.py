@@ -5,13 +5,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from newborns import selectors, services
-from newborns.forms import BirthForm, DocumentsForm, NewbornEditForm, NewbornFilterForm
+from newborns.forms import BirthForm, CorrectionForm, DocumentsForm, NewbornFilterForm, ReasonForm
 from newborns.models import Newborn
 from sejagad.access import capability_required
 from sejagad.forms import add_service_errors
-from sejagad.roles import Capability
+from sejagad.roles import Capability, can
 
 PAGE_SIZE = 25
 
@@ -50,7 +51,7 @@ def newborn_create(request):
             url = reverse("newborns:detail", args=[exc.existing.pk])
             form.add_error(None, format_html('{} <a href="{}">{}</a>', str(exc), url, _("Buka data yang sudah ada")))
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            form.show_service_errors(exc)
         else:
             baby = result.newborn
             if result.created:
@@ -65,22 +66,80 @@ def newborn_create(request):
     return render(request, "newborns/newborn_form.html", {"form": form})
 
 
+def _reachable(user):
+    """Live babies in scope; voided ones too for those who may restore them."""
+    babies = (
+        Newborn.objects.within_reach_of(user)
+        if can(user, Capability.CORRECT_BIRTHS)
+        else Newborn.objects.in_scope_of(user)
+    )
+    return babies.for_lists()
+
+
 @capability_required(Capability.VIEW_NEWBORNS)
 def newborn_detail(request, pk):
-    baby = get_object_or_404(Newborn.objects.in_scope_of(request.user).for_lists(), pk=pk)
-    return render(request, "newborns/newborn_detail.html", {"baby": baby, "timeline": selectors.timeline(baby)})
+    baby = get_object_or_404(_reachable(request.user), pk=pk)
+    return render(
+        request,
+        "newborns/newborn_detail.html",
+        {
+            "baby": baby,
+            "timeline": selectors.timeline(baby),
+            "can_correct": services.can_correct(request.user, baby) and not baby.is_voided,
+        },
+    )
 
 
 @capability_required(Capability.REGISTER_BIRTHS)
 def newborn_edit(request, pk):
     baby = get_object_or_404(Newborn.objects.in_scope_of(request.user).for_lists(), pk=pk)
-    initial = {f: getattr(baby, f) for f in NewbornEditForm.base_fields}
-    form = NewbornEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        services.update_newborn(newborn=baby, by=request.user, **form.cleaned_data)
-        messages.success(request, _("Data bayi diperbarui."))
+    if not services.can_correct(request.user, baby):
+        messages.error(request, services.correction_closed_message())
         return redirect("newborns:detail", pk=baby.pk)
-    return render(request, "newborns/newborn_edit.html", {"baby": baby, "form": form})
+    form = CorrectionForm(request.POST or None, user=request.user, newborn=baby)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.correct_birth(newborn=baby, by=request.user, **form.correction_kwargs())
+        except ValidationError as exc:
+            form.show_service_errors(exc)
+        else:
+            messages.success(request, _("Data kelahiran diperbaiki."))
+            return redirect("newborns:detail", pk=baby.pk)
+    return render(request, "newborns/newborn_form.html", {"baby": baby, "form": form})
+
+
+@require_POST
+@capability_required(Capability.CORRECT_BIRTHS)
+def newborn_void(request, pk):
+    return _void_or_restore(request, pk, services.void_birth, _("Data %(name)s dibatalkan."))
+
+
+@require_POST
+@capability_required(Capability.CORRECT_BIRTHS)
+def newborn_restore(request, pk):
+    return _void_or_restore(request, pk, services.restore_birth, _("Data %(name)s dipulihkan."))
+
+
+def _void_or_restore(request, pk, service, done: str):
+    baby = get_object_or_404(_reachable(request.user), pk=pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            service(newborn=baby, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, done % {"name": baby.temporary_name})
+    else:
+        messages.error(request, _("Tulis alasannya terlebih dahulu."))
+    return redirect("newborns:detail", pk=baby.pk)
+
+
+@capability_required(Capability.CORRECT_BIRTHS)
+def voided_list(request):
+    babies = Newborn.objects.within_reach_of(request.user).voided().for_lists().select_related("voided_by")
+    page = _page(request, babies.order_by("-voided_at"))
+    return render(request, "newborns/newborn_voided.html", {"page": page})
 
 
 @capability_required(Capability.UPDATE_DOCUMENTS)

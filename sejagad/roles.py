@@ -22,6 +22,7 @@ class Capability(models.TextChoices):
     VIEW_DASHBOARD = "view_dashboard", _("Melihat dasbor kabupaten")
     VIEW_NEWBORNS = "view_newborns", _("Melihat data bayi")
     REGISTER_BIRTHS = "register_births", _("Mencatat kelahiran")
+    CORRECT_BIRTHS = "correct_births", _("Memperbaiki dan membatalkan data kelahiran kapan pun")
     VIEW_IDENTITY_NUMBERS = "view_identity_numbers", _("Melihat NIK dan nomor KK utuh")
     UPDATE_DOCUMENTS = "update_documents", _("Memperbarui dokumen kependudukan (KK, akta, NIK)")
     UPDATE_ENROLLMENT = "update_enrollment", _("Memperbarui kepesertaan JKN")
@@ -39,6 +40,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             C.VIEW_DASHBOARD,
             C.VIEW_NEWBORNS,
             C.REGISTER_BIRTHS,
+            C.CORRECT_BIRTHS,
             C.VIEW_IDENTITY_NUMBERS,
             C.UPDATE_ENROLLMENT,
             C.EXPORT_WORKLISTS,

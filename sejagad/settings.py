@@ -233,6 +233,8 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # --- Domain -------------------------------------------------------------------------------------
 # Days before a deadline at which a baby turns PERHATIAN, MENDESAK and KRITIS.
+# A bidan may correct a birth she recorded at her facility for this many days; Dinkes staff at any time.
+BIRTH_CORRECTION_DAYS = env.int("BIRTH_CORRECTION_DAYS", default=30)
 DEADLINE_WARNING_DAYS = [int(d) for d in env.list("DEADLINE_WARNING_DAYS", default=["30", "14", "7"])]
 # The district this installation serves (Kemendagri code); demo data and dashboards start here.
 DISTRICT_CODE = env.str("DISTRICT_CODE", default="73.22")

@@ -1,6 +1,5 @@
 """What the newborn API reads and writes: input serializers parse and check, services write."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
@@ -59,6 +58,8 @@ class NewbornSerializer(serializers.ModelSerializer):
             "akta_issued_on",
             "nik_issued_on",
             "document_status",
+            "voided_at",
+            "void_reason",
             "created_at",
             "updated_at",
         ]
@@ -88,14 +89,14 @@ class _ConfirmableSerializer(serializers.Serializer):
             return False
 
 
-def _check_bidan_facility(user: User, facility: Facility | None) -> None:
-    if user.role == Role.BIDAN and facility is not None and facility.pk != user.facility_id:
+def _desa(value: str) -> Region:
+    code = dotted(value)
+    desa = Region.objects.filter(code=code, level=RegionLevel.DESA_KELURAHAN).first()
+    if desa is None:
         raise serializers.ValidationError(
-            {
-                "facility": _("Bidan hanya dapat mencatat kelahiran di fasilitasnya sendiri (%(name)s).")
-                % {"name": user.facility or "-"}
-            }
+            _("Kode desa/kelurahan %(code)s tidak ada dalam daftar wilayah yang dimuat.") % {"code": code}
         )
+    return desa
 
 
 class NewbornCreateSerializer(_ConfirmableSerializer):
@@ -125,6 +126,11 @@ class NewbornCreateSerializer(_ConfirmableSerializer):
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     mother_jkn_number = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     mother_jkn_segment = serializers.ChoiceField(choices=Segment.choices, required=False, allow_blank=True, default="")
+    confirm_mother_name = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=gettext_lazy("Benarkan nama ibu yang berbeda dari nama yang tercatat untuk NIK ini."),
+    )
     submission_key = serializers.UUIDField(
         required=False,
         allow_null=True,
@@ -149,39 +155,41 @@ class NewbornCreateSerializer(_ConfirmableSerializer):
         return validators.validate_weight(value)
 
     def validate_desa(self, value: str) -> Region:
-        code = dotted(value)
-        desa = Region.objects.filter(code=code, level=RegionLevel.DESA_KELURAHAN).first()
-        if desa is None:
-            raise serializers.ValidationError(
-                _("Kode desa/kelurahan %(code)s tidak ada dalam daftar wilayah yang dimuat.") % {"code": code}
-            )
-        return desa
+        return _desa(value)
 
     def validate(self, attrs):
         user = self.context["request"].user
         if user.role == Role.BIDAN and "facility" not in attrs:
             attrs["facility"] = user.facility
-        _check_bidan_facility(user, attrs.get("facility"))
         return attrs
 
 
 class NewbornUpdateSerializer(serializers.Serializer):
-    """The birth details a midwife may correct (services.EDITABLE_FIELDS)."""
+    """A correction (services.correct_birth): only the fields sent change; a change to the birth or the
+    mother needs a ``reason``. The service runs the same checks as a registration."""
 
     given_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    birth_date = serializers.DateField(input_formats=["%Y-%m-%d"], required=False)
     birth_time = serializers.TimeField(required=False, allow_null=True)
-    weight_grams = serializers.IntegerField()
+    birth_order = serializers.IntegerField(min_value=1, max_value=9, required=False)
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False)
+    weight_grams = serializers.IntegerField(required=False)
     length_cm = serializers.DecimalField(max_digits=4, decimal_places=1, required=False, allow_null=True)
-    sex = serializers.ChoiceField(choices=Sex.choices)
+    desa = serializers.CharField(max_length=13, required=False)
     facility = serializers.PrimaryKeyRelatedField(
         queryset=Facility.objects.filter(is_active=True), required=False, allow_null=True
     )
     attending_midwife = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(role=Role.BIDAN, is_active=True), required=False, allow_null=True
     )
+    mother_nik = serializers.CharField(max_length=30, required=False)
+    mother_name = serializers.CharField(max_length=100, required=False)
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    confirm_warnings = serializers.BooleanField(required=False, default=False)
+    confirm_mother_name = serializers.BooleanField(required=False, default=False)
 
-    def validate_weight_grams(self, value: int) -> int:
-        return validators.validate_weight(value)
+    def validate_desa(self, value: str) -> Region:
+        return _desa(value)
 
     def validate(self, attrs):
         # Unknown keys are normally dropped in silence; a document sent here would look saved and be lost.
@@ -191,15 +199,17 @@ class NewbornUpdateSerializer(serializers.Serializer):
                 "id": self.instance.pk
             }
             raise serializers.ValidationError({f: message for f in sent_documents})
-        _check_bidan_facility(self.context["request"].user, attrs.get("facility"))
-        if "sex" in attrs and attrs["sex"] != self.instance.sex and self.instance.nik:
-            try:
-                validators.validate_baby_nik(
-                    self.instance.nik, birth_date=self.instance.birth_date, sex=attrs["sex"], confirmed=True
-                )
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError({"sex": exc.messages}) from None
         return attrs
+
+    def correction_kwargs(self) -> dict:
+        # A partial update applies no defaults.
+        data = dict(self.validated_data)
+        data["confirmed"] = data.pop("confirm_warnings", False)
+        return data
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=200)
 
 
 class NewbornDocumentsSerializer(_ConfirmableSerializer):

@@ -3,6 +3,7 @@
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,6 +22,7 @@ from newborns.api.serializers import (
     NewbornDocumentsSerializer,
     NewbornSerializer,
     NewbornUpdateSerializer,
+    ReasonSerializer,
 )
 from newborns.models import DocumentStatus, Newborn
 from sejagad.access import HasCapability
@@ -98,6 +100,16 @@ _duplicate_response = OpenApiResponse(
         request=NewbornUpdateSerializer,
         responses=NewbornSerializer,
     ),
+    void=extend_schema(
+        summary=gettext_lazy("Batalkan data kelahiran yang keliru (Dinkes)"),
+        request=ReasonSerializer,
+        responses=NewbornSerializer,
+    ),
+    restore=extend_schema(
+        summary=gettext_lazy("Pulihkan data kelahiran yang dibatalkan (Dinkes)"),
+        request=ReasonSerializer,
+        responses=NewbornSerializer,
+    ),
     documents=extend_schema(
         summary=gettext_lazy("Catat dokumen Dukcapil (KK, akta, NIK)"),
         request=NewbornDocumentsSerializer,
@@ -149,7 +161,7 @@ class NewbornViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
-        fields.pop("confirm_warnings")
+        fields["confirmed"] = fields.pop("confirm_warnings")
         user = request.user
         try:
             registration = services.register_birth(
@@ -176,13 +188,31 @@ class NewbornViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = self.get_serializer(newborn, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         try:
-            newborn = services.update_newborn(newborn=newborn, by=request.user, **serializer.validated_data)
+            newborn = services.correct_birth(newborn=newborn, by=request.user, **serializer.correction_kwargs())
         except DjangoValidationError as exc:
             raise ValidationError(as_serializer_error(exc)) from None
         return self._render(newborn)
 
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, partial=True, **kwargs)
+
+    @action(detail=True, methods=["post"], required_capability=Capability.CORRECT_BIRTHS)
+    def void(self, request, pk=None):
+        return self._with_reason(services.void_birth)
+
+    @action(detail=True, methods=["post"], required_capability=Capability.CORRECT_BIRTHS)
+    def restore(self, request, pk=None):
+        return self._with_reason(services.restore_birth)
+
+    def _with_reason(self, service) -> Response:
+        newborn = get_object_or_404(Newborn.objects.within_reach_of(self.request.user), pk=self.kwargs["pk"])
+        serializer = ReasonSerializer(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            newborn = service(newborn=newborn, by=self.request.user, reason=serializer.validated_data["reason"])
+        except DjangoValidationError as exc:
+            raise ValidationError(as_serializer_error(exc)) from None
+        return self._render(newborn)
 
     @action(detail=True, methods=["patch"], required_capability=Capability.UPDATE_DOCUMENTS)
     def documents(self, request, pk=None):

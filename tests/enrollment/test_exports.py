@@ -16,7 +16,7 @@ from enrollment.models import Enrollment, EnrollmentStatus, ExportLog
 from enrollment.resources import EnrollmentResource
 from enrollment.services import update_enrollment
 from newborns.privacy import mask_number
-from newborns.services import record_documents, update_newborn
+from newborns.services import correct_birth, record_documents
 from sejagad import roles
 from sejagad.models import Region
 from sejagad.roles import Capability, Role
@@ -75,7 +75,7 @@ def babies(district, liaison):
         nik=nik_for(formula.birth_date, female=True, serial=7),
         nik_issued_on=TODAY() - datetime.timedelta(days=3),
     )
-    update_newborn(newborn=formula, by=liaison, given_name=FORMULA)
+    correct_birth(newborn=formula, by=UserFactory(role=Role.STAF_DINKES), given_name=FORMULA)
     for baby, number in ((formula, "0001234567893"), (safe, "0001234567894")):
         update_enrollment(
             enrollment=Enrollment.objects.get(newborn=baby),
@@ -175,7 +175,7 @@ def test_numbers_are_masked_for_a_role_that_may_export_but_not_see_them_whole(cl
 def test_cells_that_a_spreadsheet_would_run_as_formulas_are_escaped(client, liaison, babies):
     baby = babies["masamba"]
     for given_name in ("+62 812", "-1+1", "@SUM(A1)", "\tdata", "aman"):
-        update_newborn(newborn=baby, by=liaison, given_name=given_name)
+        correct_birth(newborn=baby, by=UserFactory(role=Role.STAF_DINKES), given_name=given_name)
         client.force_login(liaison)
         _, rows = read_csv(client.get(reverse("enrollment:export_csv"), {"kecamatan": "73.22.03", "level": "2"}))
         assert rows[1][2] == (given_name if given_name == "aman" else "'" + given_name)

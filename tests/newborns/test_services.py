@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from newborns.models import DocumentStatus, Mother, Newborn
-from newborns.services import DuplicateBirth, record_documents, update_newborn
+from newborns.services import DuplicateBirth, correct_birth, record_documents
 from sejagad.roles import Role
 from tests.factories import BidanFactory, UserFactory, mother_nik, nik_for, register
 
@@ -162,7 +162,7 @@ def test_document_date_before_birth_is_refused(district):
 def test_update_keeps_who_changed_what(district):
     bidan = BidanFactory()
     baby = register(by=bidan)
-    update_newborn(newborn=baby, by=bidan, given_name="Nur Aisyah", weight_grams=3200)
+    correct_birth(newborn=baby, by=bidan, given_name="Nur Aisyah", weight_grams=3200)
     latest = baby.history.first()
     assert latest.history_user == bidan
     assert latest.given_name == "Nur Aisyah"
@@ -173,7 +173,7 @@ def test_update_keeps_who_changed_what(district):
 def test_update_refuses_an_impossible_weight(district):
     baby = register()
     with pytest.raises(ValidationError, match="antara 300"):
-        update_newborn(newborn=baby, by=baby.created_by, weight_grams=100)
+        correct_birth(newborn=baby, by=baby.created_by, weight_grams=100)
     baby.refresh_from_db()
     assert baby.weight_grams == 3100
 

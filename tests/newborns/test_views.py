@@ -251,10 +251,16 @@ def test_dukcapil_cannot_edit_birth_details_and_bidan_cannot_edit_documents(clie
 def test_bidan_names_the_baby_and_the_timeline_shows_who(client, bidan):
     baby = register(by=bidan)
     client.force_login(bidan)
-    client.post(reverse("newborns:edit", args=[baby.pk]), {"given_name": "Nur Aisyah", "weight_grams": "3150"})
+    form = client.get(reverse("newborns:edit", args=[baby.pk])).context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None} | {
+        "given_name": "Nur Aisyah",
+        "weight_grams": "3150",
+    }
+    client.post(reverse("newborns:edit", args=[baby.pk]), data)
     detail = client.get(reverse("newborns:detail", args=[baby.pk])).text
     assert "Nur Aisyah" in detail
-    assert "Diubah: nama bayi, berat lahir (gram)" in detail
+    assert "Nama bayi diisi: Nur Aisyah" in detail
+    assert "Berat lahir (gram) diubah dari 3100 menjadi 3150" in detail
     assert bidan.get_full_name() in detail
 
 
