@@ -13,4 +13,6 @@ cp "$tmp"/bootstrap/package/dist/js/bootstrap.bundle.min.js{,.map} bootstrap/js/
 cp "$tmp"/bootstrap/package/LICENSE bootstrap/
 cp "$tmp"/htmx.org/package/dist/htmx.min.js "$tmp"/htmx.org/package/LICENSE htmx/
 cp "$tmp"/chart.js/package/dist/chart.umd.min.js "$tmp"/chart.js/package/LICENSE.md chartjs/
+# Chart.js ships no map for its minified build: a dangling reference breaks the manifest storage.
+sed -i '/sourceMappingURL/d' chartjs/chart.umd.min.js
 echo "static/vendor refreshed."

@@ -117,3 +117,13 @@ def test_docker_compose_file_is_valid(tmp_path):
     result = subprocess.run([binary, "config", "--services"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) == {"db", "redis", "migrate", "web", "worker", "beat"}
+
+
+def test_production_builds_its_static_files(tmp_path):
+    # DEBUG=False uses the manifest storage, which refuses a file that names a missing one (a source map).
+    env = compose_web_environment() | {"SEJAGAD_VAR_DIR": str(tmp_path), "STATIC_ROOT": str(tmp_path / "static")}
+    result = run_python(["manage.py", "collectstatic", "--noinput"], env, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
+    assert "vendor/chartjs/chart.umd.min.js" in manifest
+
