@@ -126,4 +126,3 @@ def test_production_builds_its_static_files(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
     assert "vendor/chartjs/chart.umd.min.js" in manifest
-
