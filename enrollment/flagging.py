@@ -111,6 +111,14 @@ def refresh_deadlines(newborns) -> int:
     )
 
 
+def follow_births(newborns) -> int:
+    """Memberships that follow these birth records: any missing one created, deadlines refreshed from the
+    birth date. Returns how many were created."""
+    created = create_missing_enrollments(newborns)
+    refresh_deadlines(newborns)
+    return created
+
+
 def calendar_moves(since: datetime.date, today: datetime.date) -> Q:
     """The rows whose level can change between day ``since`` and ``today`` with nothing written: an open
     deadline that crossed a window boundary (30, 14 or 7 days before it, or the day after it) in between."""
@@ -186,8 +194,7 @@ def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full
     full = full or last is None or last.windows != windows or last.day > today
     run = FlagRun.objects.create(day=today, full=full, windows=windows)
     births = Newborn.objects.all() if full else Newborn.objects.filter(updated_at__gte=last.started_at)
-    created = create_missing_enrollments(births)
-    refresh_deadlines(births)
+    created = follow_births(births)
     scope = Enrollment.objects.live()
     if not full:
         scope = scope.filter(

@@ -48,10 +48,7 @@ class WorklistFilterForm(BootstrapFormMixin, AreaPeriodFilterMixin, forms.Form):
         """The cleaned filters for ``selectors.worklist`` (an invalid form filters nothing out of scope)."""
         if not self.is_valid():
             return {"kind": "risiko"}
-        data = {
-            k: v for k, v in self.cleaned_data.items() if v not in (None, "") and k not in ("wilayah", "dari", "sampai")
-        }
-        data |= {k: v for k, v in self.area_period().items() if v}
+        data = self.given_filters()
         data.setdefault("kind", "risiko")
         return data
 

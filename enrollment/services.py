@@ -34,8 +34,7 @@ def sync_enrollments(*, newborn_ids: list[int]) -> None:
     an enrollment for a new baby, deadlines that follow a corrected birth date, levels for today (notifying
     when one gets worse)."""
     newborns = Newborn.objects.filter(pk__in=newborn_ids)
-    flagging.create_missing_enrollments(newborns)
-    flagging.refresh_deadlines(newborns)
+    flagging.follow_births(newborns)
     flagging.flag_deadlines(enrollments=Enrollment.objects.filter(newborn__in=newborns))
 
 

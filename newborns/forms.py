@@ -235,5 +235,4 @@ class NewbornFilterForm(BootstrapFormMixin, AreaPeriodFilterMixin, forms.Form):
         """The cleaned filters for ``selectors.search_newborns``; an invalid form filters by nothing."""
         if not (self.is_bound and self.is_valid()):
             return {}
-        data = {k: v for k, v in self.cleaned_data.items() if v and k not in ("wilayah", "dari", "sampai")}
-        return data | {k: v for k, v in self.area_period().items() if v}
+        return self.given_filters()

@@ -351,22 +351,19 @@ def _corrected_mother(*, by: User, newborn: Newborn, nik: str, name: str, confir
         nik = validators.validate_mother_nik(nik, confirmed=True)
     except ValidationError as exc:
         raise ValidationError({"mother_nik": exc.messages}) from None
-    if (
-        nik != mother.nik
-        and not Mother.objects.filter(nik=nik).exists()
-        and not mother.babies.exclude(pk=newborn.pk).exists()
-    ):
+    if nik == mother.nik:
+        # Correcting her name is itself the confirmation.
+        return _mother_for_birth(by=by, nik=nik, name=name, updates={}, confirm_name=True, reason=reason)
+    if Mother.objects.filter(nik=nik).exists():
+        return _mother_for_birth(by=by, nik=nik, name=name, updates={}, confirm_name=confirm_name, reason=reason)
+    if not mother.babies.exclude(pk=newborn.pk).exists():
         mother = Mother.objects.select_for_update().get(pk=mother.pk)
         mother.nik, mother.name = nik, name
         mother._history_user, mother._change_reason = by, reason
         mother.save(update_fields=["nik", "name", "updated_at"])
         return mother
-    new_record = nik != mother.nik and not Mother.objects.filter(nik=nik).exists()
-    updates = {"desa": newborn.desa, "kk_number": mother.kk_number, "phone": mother.phone} if new_record else {}
-    # Correcting the name is itself the confirmation, when the NIK stays.
-    return _mother_for_birth(
-        by=by, nik=nik, name=name, updates=updates, confirm_name=confirm_name or nik == mother.nik, reason=reason
-    )
+    updates = {"desa": newborn.desa, "kk_number": mother.kk_number, "phone": mother.phone}
+    return _mother_for_birth(by=by, nik=nik, name=name, updates=updates, confirm_name=confirm_name, reason=reason)
 
 
 @transaction.atomic
@@ -379,12 +376,7 @@ def void_birth(*, newborn: Newborn, by: User, reason: str) -> Newborn:
     newborn = Newborn.objects.select_for_update().get(pk=newborn.pk)
     if newborn.is_voided:
         raise ValidationError(_("Data ini sudah dibatalkan."))
-    newborn.voided_at, newborn.voided_by, newborn.void_reason = timezone.now(), by, reason.strip()
-    newborn._history_user, newborn._change_reason = by, reason.strip()
-    newborn.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
-    _refresh_temporary_names(newborn.mother, newborn.birth_date)
-    announce_birth_changed(newborn.pk)
-    return newborn
+    return _set_voided(newborn, by=by, reason=reason.strip(), voided=True)
 
 
 @transaction.atomic
@@ -404,8 +396,15 @@ def restore_birth(*, newborn: Newborn, by: User, reason: str) -> Newborn:
         )
     if newborn.nik and live.filter(nik=newborn.nik).exists():
         raise ValidationError(_("NIK bayi ini sudah tercatat pada bayi lain yang aktif; data ini tidak dipulihkan."))
-    newborn.voided_at, newborn.voided_by, newborn.void_reason = None, None, ""
-    newborn._history_user, newborn._change_reason = by, reason.strip()
+    return _set_voided(newborn, by=by, reason=reason.strip(), voided=False)
+
+
+def _set_voided(newborn: Newborn, *, by: User, reason: str, voided: bool) -> Newborn:
+    """Void or restore, with the reason in the history; twins' names and the membership follow."""
+    newborn.voided_at, newborn.voided_by, newborn.void_reason = (
+        (timezone.now(), by, reason) if voided else (None, None, "")
+    )
+    newborn._history_user, newborn._change_reason = by, reason
     newborn.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
     _refresh_temporary_names(newborn.mother, newborn.birth_date)
     announce_birth_changed(newborn.pk)

@@ -16,6 +16,7 @@ from coverage import selectors as coverage
 from enrollment import selectors as enrollment
 from enrollment.models import AT_RISK
 from newborns import selectors as newborns
+from sejagad.forms import parse_month
 from sejagad.models import Region, RegionLevel
 from sejagad.roles import Capability, can
 
@@ -37,8 +38,7 @@ class Period:
 
 def _month(value: str | None) -> datetime.date | None:
     try:
-        year, month = (int(p) for p in (value or "").split("-"))
-        return datetime.date(year, month, 1)
+        return parse_month(value or "")
     except ValueError:
         return None
 

@@ -40,6 +40,12 @@ class RegionChoiceField(forms.ModelChoiceField):
         return obj.name
 
 
+def parse_month(value: str) -> datetime.date:
+    """``YYYY-MM`` (as ``<input type=month>`` sends it) as the month's first day; ValueError otherwise."""
+    year, month = (int(p) for p in value.split("-"))
+    return datetime.date(year, month, 1)
+
+
 class MonthField(forms.CharField):
     """A birth month written YYYY-MM (as ``<input type=month>`` sends it), cleaned to its first day."""
 
@@ -50,8 +56,7 @@ class MonthField(forms.CharField):
         if not value:
             return None
         try:
-            year, month = (int(p) for p in value.split("-"))
-            return datetime.date(year, month, 1)
+            return parse_month(value)
         except ValueError:
             raise ValidationError(_("Bulan ditulis TTTT-BB, mis. 2026-08."), code="month") from None
 
@@ -64,15 +69,17 @@ class AreaPeriodFilterMixin(forms.Form):
     dari = MonthField(label=_("Lahir dari"), required=False)
     sampai = MonthField(label=_("Lahir sampai"), required=False)
 
-    def area_period(self) -> dict:
-        """``region``, ``born_from`` and ``born_to`` for the selectors, from valid cleaned data."""
-        data = self.cleaned_data
-        until = data.get("sampai")
-        return {
-            "region": data.get("wilayah"),
-            "born_from": data.get("dari"),
+    def given_filters(self) -> dict:
+        """The filters filled in (valid cleaned data), with the area and months as the selectors take them:
+        ``region``, ``born_from`` and ``born_to`` (the last day of the ``sampai`` month)."""
+        data = {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+        until = data.pop("sampai", None)
+        area = {
+            "region": data.pop("wilayah", None),
+            "born_from": data.pop("dari", None),
             "born_to": until + relativedelta(months=1, days=-1) if until else None,
         }
+        return data | {k: v for k, v in area.items() if v}
 
 
 def limit_regions_to_work_area(form: forms.Form, user):
