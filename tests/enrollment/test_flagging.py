@@ -174,8 +174,8 @@ def test_the_daily_job_looks_only_at_rows_whose_level_the_calendar_changes(distr
 
 
 def test_the_daily_job_catches_a_birth_written_without_its_membership(district):
-    flag_deadlines(today=TODAY)
     model = born(22)
+    flag_deadlines(today=TODAY)
     # A bulk path that bypasses the services: a birth without an enrollment, a status changed by UPDATE.
     Newborn.objects.bulk_create(
         [

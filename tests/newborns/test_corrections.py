@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from enrollment.models import Enrollment, FlagLevel
+from enrollment.services import email_notifications
 from newborns.models import Mother, Newborn
 from newborns.services import correct_birth, record_documents, register_birth, restore_birth, void_birth
 from sejagad.models import Facility, Region
@@ -96,6 +97,8 @@ def test_desa_and_facility_must_lie_in_the_users_scope(bidan, dinkes):
     with pytest.raises(ValidationError, match="fasilitasnya sendiri"):
         correct_birth(newborn=baby, by=bidan, facility=Facility.objects.get(code="PKM-732211"), reason="x")
     kecamatan_staff = UserFactory(role=Role.STAF_DINKES, region=Region.objects.get(code="73.22.03"))
+    with pytest.raises(ValidationError, match="Fasilitas ini di luar wilayah"):
+        correct_birth(newborn=baby, by=kecamatan_staff, facility=Facility.objects.get(code="PKM-732211"), reason="x")
     with pytest.raises(ValidationError, match="di luar wilayah"):
         correct_birth(newborn=baby, by=kecamatan_staff, desa=Region.objects.get(code="73.22.11.2002"), reason="x")
     correct_birth(newborn=baby, by=dinkes, desa=Region.objects.get(code="73.22.11.2002"), reason="pindah domisili")
@@ -125,9 +128,17 @@ def test_a_sex_that_contradicts_a_recorded_nik_is_refused(bidan):
 
 def test_a_voided_birth_leaves_every_list_and_job_and_comes_back_on_restore(client, bidan, dinkes):
     baby = register(by=bidan, birth_date=days_ago(25))
+    bidan.email = "bidan@example.id"
+    bidan.save()
+    client.force_login(bidan)
+    assert client.get(reverse("enrollment:notifications")).context["unread_notifications"] == 1
     with pytest.raises(ValidationError):
         void_birth(newborn=baby, by=bidan, reason="data uji")  # a bidan cannot void
     void_birth(newborn=baby, by=dinkes, reason="data uji")
+    notices = client.get(reverse("enrollment:notifications"))
+    assert notices.context["unread_notifications"] == 0
+    assert notices.context["page"].paginator.count == 0
+    assert email_notifications() == 0  # nothing mailed about a voided record
     client.force_login(dinkes)
     assert client.get(reverse("newborns:list")).context["page"].paginator.count == 0
     assert client.get(reverse("enrollment:worklist")).context["page"].paginator.count == 0
@@ -263,3 +274,16 @@ def test_a_mothers_age_at_the_birth_is_checked(bidan, mother_born, outcome):
     else:
         assert register_birth(**fields).created
     assert Newborn.objects.count() == (0 if outcome == "refused" else 1)
+
+
+def test_a_voided_record_is_not_restored_over_a_live_baby_holding_its_nik(bidan, dinkes):
+    wrong_mother = register(by=bidan, birth_date=days_ago(20), sex="P", mother_nik=mother_nik(1))
+    nik = nik_for(wrong_mother.birth_date, female=True)
+    record_documents(newborn=wrong_mother, by=bidan, nik=nik, nik_issued_on=TODAY())
+    void_birth(newborn=wrong_mother, by=dinkes, reason="ibu salah, dicatat ulang")
+    real = register(by=bidan, birth_date=days_ago(20), sex="P", mother_nik=mother_nik(2))
+    record_documents(newborn=real, by=bidan, nik=nik, nik_issued_on=TODAY())  # the NIK is free again
+    with pytest.raises(ValidationError, match="NIK bayi ini sudah tercatat"):
+        restore_birth(newborn=wrong_mother, by=dinkes, reason="keliru")
+    wrong_mother.refresh_from_db()
+    assert wrong_mother.is_voided
