@@ -31,6 +31,7 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	tmp=$$(mktemp -d) && env -u DATABASE_URL -u CELERY_BROKER_URL SEJAGAD_VAR_DIR=$$tmp $(VENV)/bin/pytest -q -m both_databases -p no:cacheprovider; rc=$$?; rm -rf $$tmp; exit $$rc
 
 ## make bench: performance figures on PostgreSQL (outside the test suite); see docs/BENCHMARKS.md.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sejagad_bench

@@ -3,6 +3,8 @@ from import_export.admin import ImportExportModelAdmin
 
 from coverage.models import CoverageImport, CoverageSnapshot, ParticipantCount, PopulationCount, UhcCriterion
 from coverage.resources import ParticipantResource, PopulationResource
+from sejagad.admin import USER_REGION_LOOKUPS
+from sejagad.admin_site import RegionScopedAdmin
 
 
 @admin.register(UhcCriterion)
@@ -15,7 +17,8 @@ class UhcCriterionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PopulationCount)
-class PopulationCountAdmin(ImportExportModelAdmin):
+class PopulationCountAdmin(RegionScopedAdmin, ImportExportModelAdmin):
+    region_lookups = ("region__code",)
     resource_classes = [PopulationResource]
     list_display = ("region", "period", "total", "male", "female", "source", "updated_at")
     list_filter = ("period",)
@@ -26,7 +29,8 @@ class PopulationCountAdmin(ImportExportModelAdmin):
 
 
 @admin.register(ParticipantCount)
-class ParticipantCountAdmin(ImportExportModelAdmin):
+class ParticipantCountAdmin(RegionScopedAdmin, ImportExportModelAdmin):
+    region_lookups = ("region__code",)
     resource_classes = [ParticipantResource]
     list_display = ("region", "period", "segment", "total", "active", "updated_at")
     list_filter = ("period", "segment")
@@ -37,7 +41,8 @@ class ParticipantCountAdmin(ImportExportModelAdmin):
 
 
 @admin.register(CoverageSnapshot)
-class CoverageSnapshotAdmin(admin.ModelAdmin):
+class CoverageSnapshotAdmin(RegionScopedAdmin, admin.ModelAdmin):
+    region_lookups = ("region__code",)
     list_display = ("region", "period", "population", "participants", "coverage_pct", "gap", "is_uhc", "tier")
     list_filter = ("period", "level", "is_uhc")
     search_fields = ("region__code", "region__name")
@@ -52,7 +57,8 @@ class CoverageSnapshotAdmin(admin.ModelAdmin):
 
 
 @admin.register(CoverageImport)
-class CoverageImportAdmin(admin.ModelAdmin):
+class CoverageImportAdmin(RegionScopedAdmin, admin.ModelAdmin):
+    region_lookups = tuple(f"uploaded_by__{lookup}" for lookup in USER_REGION_LOOKUPS)
     list_display = (
         "file_name",
         "kind",

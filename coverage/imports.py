@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from coverage.models import PERIOD_RE, ImportKind, Segment
 from sejagad import spreadsheets
+from sejagad.text import CONTROL_RE, DIGITS_TO_ASCII, ascii_digits, cap, shown, shown_list
 
 MAX_STORED_ERRORS = 500
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -64,8 +65,11 @@ SEGMENT_ALIASES = {
     "PBPU": Segment.PBPU,
     "BP": Segment.BP,
 }
-# A count written plainly (244956) or with Indonesian thousands dots (244.956).
-COUNT_RE = r"\d+|\d{1,3}(?:\.\d{3})+"
+# A count written plainly (244956) or with Indonesian thousands dots (244.956), in ASCII digits (cells are
+# made ASCII on reading; "\d" would also take other scripts' digits).
+COUNT_RE = r"[0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+"
+MAX_COUNT_DIGITS = 12  # a trillion people: anything longer is a typo, and would overflow the column
+MAX_HEADER_NAME_CHARS = 100
 REGION_DIGITS = (2, 4, 6, 10)
 
 
@@ -117,12 +121,6 @@ def _normalise_header(name) -> str:
     return "_".join(text.split())
 
 
-def _sniff_separator(sample: str) -> str:
-    first_line = sample.splitlines()[0] if sample else ""
-    counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
-    return max(counts, key=counts.get) if any(counts.values()) else ","
-
-
 def _cell_to_text(value) -> str:
     """Spreadsheet cells arrive typed; a count typed as 1.5 must fail, not become 15."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -142,32 +140,31 @@ def read_table(path: Path, name: str) -> pd.DataFrame:
     if suffix == ".xlsx":
         with path.open("rb") as f:
             check_xlsx_unpacked_size(f)
-        frame = pd.read_excel(path, dtype=object, engine="openpyxl")
+        frame = spreadsheets.read_xlsx(path, dtype=object)
         frame = frame.map(_cell_to_text)
     else:
-        raw = path.read_bytes()
-        for encoding in ("utf-8-sig", "cp1252"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        separator = _sniff_separator(text[:4096])
-        try:
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=separator,
-                dtype=str,
-                keep_default_na=False,
-                skipinitialspace=True,
-                quoting=csv.QUOTE_MINIMAL,
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise FileRejected(_("Berkas CSV tidak dapat dibaca: %(detail)s") % {"detail": exc}) from None
-    frame.columns = [_normalise_header(c) for c in frame.columns]
+        text = spreadsheets.decode_text(path.read_bytes())
+        frame = spreadsheets.parse_csv(
+            io.StringIO(text),
+            sep=spreadsheets.sniff_separator(text),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            quoting=csv.QUOTE_MINIMAL,
+        )
+    if len(frame.columns) > spreadsheets.MAX_COLUMNS:
+        raise FileRejected(
+            _("Baris 1 (judul kolom) memiliki %(n)s kolom; paling banyak %(limit)s.")
+            % {"n": len(frame.columns), "limit": spreadsheets.MAX_COLUMNS}
+        )
+    # A header name is matched against names of some 20 characters; a longer one is only ever quoted back.
+    frame.columns = [_normalise_header(c)[:MAX_HEADER_NAME_CHARS] for c in frame.columns]
     frame = frame.loc[:, [c for c in frame.columns if c and not c.startswith("unnamed")]]
     frame = frame.fillna("").astype(str)
-    frame = frame.apply(lambda column: _by_value(column, lambda values: values.str.strip()))
+    # Digits of any script become ASCII here, before any check: a code or count is one string everywhere.
+    frame = frame.apply(
+        lambda column: _by_value(column, lambda values: values.str.translate(DIGITS_TO_ASCII).str.strip())
+    )
     frame.index = np.arange(2, len(frame) + 2)
     # Blank lines at the end of a spreadsheet are not rows.
     return frame.loc[(frame != "").any(axis=1)]
@@ -184,8 +181,12 @@ def _pick_columns(frame: pd.DataFrame, kind: str) -> dict[str, str]:
     if missing:
         raise FileRejected(
             _("Kolom wajib tidak ada: %(missing)s. Kolom yang terbaca: %(seen)s.")
-            % {"missing": ", ".join(missing), "seen": ", ".join(frame.columns) or "-"}
+            % {"missing": ", ".join(missing), "seen": shown_list(frame.columns)}
         )
+    for header in found.values():
+        # "Kode Wilayah" and "kode_wilayah" are the same column once normalised: which one to read?
+        if (frame.columns == header).sum() > 1:
+            raise FileRejected(_("Kolom %(name)s ada lebih dari sekali; sisakan satu.") % {"name": header})
     return found
 
 
@@ -200,7 +201,7 @@ class _Errors:
         lines = mask.index[mask.to_numpy()]
         self.count += len(lines)
         self.items.extend(
-            {"line": int(line), "column": column, "message": message(line)} for line in lines[:MAX_STORED_ERRORS]
+            {"line": int(line), "column": column, "message": cap(message(line))} for line in lines[:MAX_STORED_ERRORS]
         )
 
     def sorted(self) -> list[dict]:
@@ -220,11 +221,14 @@ def _parse_counts(text: pd.Series) -> pd.DataFrame:
     text = text.str.replace(" ", "", regex=False).str.replace("\u00a0", "", regex=False)
     valid = text.str.fullmatch(COUNT_RE).fillna(False).astype(bool)
     digits = text.where(valid, "").str.replace(".", "", regex=False)
+    too_large = digits.str.len() > MAX_COUNT_DIGITS
+    digits = digits.where(~too_large, "")
     return pd.DataFrame(
         {
             "blank": text == "",
-            "valid": valid,
-            "negative": text.str.match(r"-\s*[\d.,]+$").fillna(False).astype(bool),
+            "valid": valid & ~too_large,
+            "too_large": too_large,
+            "negative": text.str.match(r"-\s*[0-9.,]+$").fillna(False).astype(bool),
             "value": pd.to_numeric(digits.where(digits != "", None), errors="coerce").astype("Int64"),
         }
     )
@@ -238,17 +242,22 @@ def _counts(
         return pd.Series(pd.NA, index=frame.index, dtype="Int64"), pd.Series(False, index=frame.index)
     raw = frame[column]
     parsed = _by_value(raw, _parse_counts)
-    blank, negative = parsed["blank"], parsed["negative"]
+    blank, negative, too_large = parsed["blank"], parsed["negative"], parsed["too_large"]
     bad = ~parsed["valid"] & ~blank
     errors.add(
         negative,
         header,
-        lambda line: _("%(col)s tidak boleh negatif: %(value)s.") % {"col": header, "value": raw[line]},
+        lambda line: _("%(col)s tidak boleh negatif: %(value)s.") % {"col": header, "value": shown(raw[line])},
     )
     errors.add(
-        bad & ~negative,
+        too_large,
         header,
-        lambda line: _("%(col)s bukan bilangan bulat: “%(value)s”.") % {"col": header, "value": raw[line]},
+        lambda line: _("%(col)s terlalu besar: %(value)s.") % {"col": header, "value": shown(raw[line])},
+    )
+    errors.add(
+        bad & ~negative & ~too_large,
+        header,
+        lambda line: _("%(col)s bukan bilangan bulat: “%(value)s”.") % {"col": header, "value": shown(raw[line])},
     )
     failed = bad
     if required:
@@ -257,10 +266,33 @@ def _counts(
     return parsed["value"], failed
 
 
+def _control_characters(frame: pd.DataFrame, errors: _Errors) -> pd.Series:
+    """Rows with a NUL or another control character in any cell fail, naming the character; the cells are
+    then checked without it, so one bad byte gives one error, not one per check."""
+    failed = pd.Series(False, index=frame.index)
+    for position, column in enumerate(frame.columns):
+        cells = frame.iloc[:, position]
+        found = _by_value(cells, lambda values: values.str.extract(f"({CONTROL_RE.pattern})", expand=False))
+        bad = found.notna()
+        if not bad.any():
+            continue
+        errors.add(
+            bad,
+            column,
+            lambda line, found=found: (
+                _("Sel berisi karakter tidak sah (%(char)s).")
+                % {"char": "NUL" if found[line] == "\x00" else f"U+{ord(found[line]):04X}"}
+            ),
+        )
+        frame.iloc[:, position] = cells.str.replace(CONTROL_RE, "", regex=True)
+        failed |= bad
+    return failed
+
+
 def _parse_regions(raw: pd.Series, known: frozenset[str]) -> pd.DataFrame:
     digits = raw.str.replace(".", "", regex=False).str.replace(" ", "", regex=False)
     length = digits.str.len()
-    well_formed = digits.str.fullmatch(r"\d+").fillna(False).astype(bool) & length.isin(REGION_DIGITS)
+    well_formed = digits.str.fullmatch(r"[0-9]+").fillna(False).astype(bool) & length.isin(REGION_DIGITS)
     dotted = (
         digits.str[:2]
         + np.where(length > 2, "." + digits.str[2:4], "")
@@ -287,7 +319,8 @@ def _regions(frame: pd.DataFrame, column: str, known: frozenset[str], errors: _E
         ~blank & ~well_formed,
         header,
         lambda line: (
-            _("Kode wilayah “%(value)s” tidak berbentuk kode Kemendagri (mis. 73.22.03.2004).") % {"value": raw[line]}
+            _("Kode wilayah “%(value)s” tidak berbentuk kode Kemendagri (mis. 73.22.03.2004).")
+            % {"value": shown(raw[line])}
         ),
     )
     errors.add(
@@ -315,7 +348,8 @@ def _periods(frame: pd.DataFrame, column: str | None, default: str, errors: _Err
         parsed["bad"],
         column,
         lambda line: (
-            _("Periode “%(value)s” tidak dikenal; tulis TAHUN-S1 atau TAHUN-S2, mis. 2021-S2.") % {"value": raw[line]}
+            _("Periode “%(value)s” tidak dikenal; tulis TAHUN-S1 atau TAHUN-S2, mis. 2021-S2.")
+            % {"value": shown(raw[line])}
         ),
     )
     return parsed["period"], parsed["bad"]
@@ -353,11 +387,12 @@ def parse_file(
     columns = _pick_columns(frame, kind)
     known = known_regions if isinstance(known_regions, frozenset) else frozenset(known_regions)
     errors = _Errors()
+    bad_text = _control_characters(frame, errors)
     region, bad_region = _regions(frame, columns["region"], known, errors)
-    period, bad_period = _periods(frame, columns.get("period"), default_period, errors)
+    period, bad_period = _periods(frame, columns.get("period"), ascii_digits(default_period), errors)
     progress(40)
     out = pd.DataFrame({"region_id": region, "period": period}, index=frame.index)
-    failed = bad_region | bad_period
+    failed = bad_text | bad_region | bad_period
     if kind == ImportKind.POPULATION:
         header = columns["population"]
         out["total"], bad_total = _counts(frame, header, header, errors, required=True)
@@ -394,7 +429,7 @@ def parse_file(
             columns["segment"],
             lambda line: (
                 _("Segmen “%(value)s” tidak dikenal; pakai salah satu: %(choices)s.")
-                % {"value": raw_segment[line], "choices": ", ".join(Segment.values)}
+                % {"value": shown(raw_segment[line]), "choices": ", ".join(Segment.values)}
             ),
         )
         out["segment"] = segment.fillna("").astype(str)

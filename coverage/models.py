@@ -1,6 +1,7 @@
 """Population and JKN participant counts per region and semester, the coverage computed from them, and the
 UHC criteria they are judged by."""
 
+import datetime
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sejagad.models import Region, RegionLevel
@@ -269,6 +271,32 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Gagal")
 
 
+RUNNING = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.COMMITTING)
+
+
+def stale_after() -> datetime.timedelta:
+    """A job silent for longer than its time limit is dead: the limit would have stopped it by then."""
+    limits = settings.JOB_TIME_LIMITS
+    longest = max(limits["coverage.tasks.preview_import"], limits["coverage.tasks.commit_import"])
+    return datetime.timedelta(seconds=longest + 60)
+
+
+class CoverageImportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Imports uploaded within the user's region; a user without a region sees them all."""
+        region = user.scope_region
+        if region is None:
+            return self
+        return self.filter(models.Q(region_id=region.code) | models.Q(region__code__startswith=region.code + "."))
+
+    def stalled(self, now: datetime.datetime | None = None):
+        """Waiting or running, but not queued (the broker was down) or silent for longer than a job can run."""
+        cutoff = (now or timezone.now()) - stale_after()
+        return self.filter(status__in=RUNNING).filter(
+            models.Q(heartbeat_at__isnull=True) | models.Q(heartbeat_at__lt=cutoff)
+        )
+
+
 class CoverageImport(models.Model):
     """One uploaded Dukcapil or BPJS file: its preview, its errors per row, its progress and its outcome."""
 
@@ -297,6 +325,22 @@ class CoverageImport(models.Model):
     errors = models.JSONField(_("kesalahan"), default=list, blank=True)
     periods = models.JSONField(_("periode dalam berkas"), default=list, blank=True)
     message = models.TextField(_("pesan"), blank=True)
+    # Rows outside the uploader's region are refused; only users within it see the import.
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("wilayah pengunggah"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Kosong: seluruh wilayah yang dimuat."),
+    )
+    # The last sign of life of its job (queued, claimed, progress); empty when the queue could not be reached.
+    heartbeat_at = models.DateTimeField(_("tanda hidup terakhir"), null=True, blank=True, default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(_("percobaan"), default=0)
+    rollup_pending = models.BooleanField(_("cakupan belum dihitung ulang"), default=False)
+
+    objects = CoverageImportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("impor cakupan")
@@ -308,7 +352,17 @@ class CoverageImport(models.Model):
 
     @property
     def is_running(self) -> bool:
-        return self.status in (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.COMMITTING)
+        return self.status in RUNNING
+
+    @property
+    def queue_unavailable(self) -> bool:
+        """Waiting for a queue that could not be reached; the sweeper sends the job when it is back."""
+        return self.is_running and self.heartbeat_at is None
+
+    @property
+    def is_stalled(self) -> bool:
+        """Its job died (or was never queued): the page offers a retry instead of a progress bar for ever."""
+        return self.is_running and (self.heartbeat_at is None or self.heartbeat_at < timezone.now() - stale_after())
 
     @property
     def can_commit(self) -> bool:

@@ -3,14 +3,31 @@
 Large files go through ``services`` (staging table, one upsert); these serve a few thousand rows at most.
 """
 
+from django.utils.translation import gettext as _
 from import_export import fields, resources
 from import_export.widgets import ForeignKeyWidget
 
 from coverage.models import ParticipantCount, PopulationCount
 from sejagad.models import Region
+from sejagad.text import ascii_digits, control_character
 
 
-class PopulationResource(resources.ModelResource):
+class CleanCellsResource(resources.ModelResource):
+    """Cells as the file imports read them: digits of any script in ASCII; a control character (PostgreSQL
+    refuses NUL) fails its row with a message instead of a database error."""
+
+    def before_import_row(self, row, **kwargs):
+        for column, value in row.items():
+            if not isinstance(value, str):
+                continue
+            if char := control_character(value):
+                raise ValueError(
+                    _("Sel %(column)s berisi karakter tidak sah (%(char)s).") % {"column": column, "char": char}
+                )
+            row[column] = ascii_digits(value)
+
+
+class PopulationResource(CleanCellsResource):
     region = fields.Field(attribute="region", column_name="kode_wilayah", widget=ForeignKeyWidget(Region, "code"))
     period = fields.Field(attribute="period", column_name="periode")
     total = fields.Field(attribute="total", column_name="jumlah_penduduk")
@@ -25,7 +42,7 @@ class PopulationResource(resources.ModelResource):
         skip_unchanged = True
 
 
-class ParticipantResource(resources.ModelResource):
+class ParticipantResource(CleanCellsResource):
     region = fields.Field(attribute="region", column_name="kode_wilayah", widget=ForeignKeyWidget(Region, "code"))
     period = fields.Field(attribute="period", column_name="periode")
     segment = fields.Field(attribute="segment", column_name="segmen")

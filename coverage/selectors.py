@@ -131,8 +131,9 @@ def trend(*, region: Region) -> list[TrendPoint]:
     return points
 
 
-def recent_imports(limit: int = 20):
-    return CoverageImport.objects.select_related("uploaded_by").order_by("-created_at", "-id")[:limit]
+def recent_imports(*, user, limit: int = 20):
+    """The latest imports uploaded within the user's region."""
+    return CoverageImport.objects.visible_to(user).select_related("uploaded_by").order_by("-created_at", "-id")[:limit]
 
 
 def export_rows(table: CoverageTable) -> list[CoverageRow]:

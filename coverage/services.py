@@ -3,26 +3,34 @@
 An import has two steps. ``preview_import`` reads and checks the whole file and records what a commit would
 do (rows to add, rows to change, errors per line) without writing any count. ``commit_import`` then writes
 every row in one transaction, or nothing. Both are safe to run twice; re-importing a file changes nothing.
+
+Jobs recover by themselves: each claim and each step of progress is a heartbeat, a job killed with its worker
+is delivered again by the broker (acks_late) and, failing that, ``sweep_stuck_imports`` queues it again; an
+import that could not be queued (broker down) is kept and queued by the sweeper. An import belongs to its
+uploader's region: rows outside it are refused line by line.
 """
 
 import logging
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Case, Count, F, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coverage import bulk, imports
 from coverage.imports import KEY, VALUES, FileRejected, ParsedFile
 from coverage.models import (
+    RUNNING,
     CoverageImport,
     CoverageSnapshot,
     ImportKind,
@@ -57,7 +65,10 @@ DEFAULT_SYNC_MAX_BYTES = 256 * 1024
 
 
 def runs_in_background(record: CoverageImport) -> bool:
-    """Files above a few thousand rows are checked and written by a Celery worker, with a progress bar."""
+    """Every XLSX (a small one can unpack large) and CSV files above a few thousand rows are checked and
+    written by a Celery worker, with a progress bar and the job's time limit; the request only keeps the file."""
+    if Path(record.file_name).suffix.lower() == ".xlsx":
+        return True
     limit = getattr(settings, "COVERAGE_IMPORT_SYNC_MAX_BYTES", DEFAULT_SYNC_MAX_BYTES)
     try:
         return record.file.size > limit
@@ -75,9 +86,16 @@ def start_import(*, kind: str, uploaded: UploadedFile, by: User | None, period: 
     uploaded.seek(0)
     head = uploaded.read(4)
     uploaded.seek(0)
+    # Reads the zip index only (milliseconds), so a zip bomb is refused at once; the worker reads the sheet.
     imports.check_upload(uploaded.name, uploaded.size, head, lambda: uploaded)
     uploaded.seek(0)
-    record = CoverageImport(kind=kind, file_name=Path(uploaded.name).name[:255], period=period, uploaded_by=by)
+    record = CoverageImport(
+        kind=kind,
+        file_name=Path(uploaded.name).name[:255],
+        period=period,
+        uploaded_by=by,
+        region=by.scope_region if by else None,
+    )
     record.file.save(record.file_name, uploaded, save=False)
     record.full_clean()
     record.save()
@@ -102,6 +120,18 @@ def _known_regions() -> frozenset[str]:
     return frozenset(Region.objects.values_list("code", flat=True))
 
 
+DOTTED_CODE = re.compile(r"\b\d{2}(?:\.\d{2}){0,2}(?:\.\d{4})?\b")
+
+
+def _explain_outside(parsed: ParsedFile, outside: frozenset[str]) -> None:
+    """A code that exists but lies outside the import's region is reported as such, not as unknown."""
+    for error in parsed.errors:
+        for code in DOTTED_CODE.findall(error["message"]):
+            if code in outside:
+                error["message"] = _("Wilayah %(code)s di luar wilayah Anda.") % {"code": code}
+                break
+
+
 def _existing(kind: str, periods: list[str]) -> pd.DataFrame:
     columns = KEY[kind] + VALUES[kind]
     rows = []
@@ -122,28 +152,71 @@ def _existing(kind: str, periods: list[str]) -> pd.DataFrame:
 
 
 def _parse(record: CoverageImport, progress=lambda pct: None) -> ParsedFile:
-    return imports.parse_file(
+    known = _known_regions()
+    allowed = known
+    if record.region_id:
+        inside = record.region_id + "."
+        allowed = frozenset(code for code in known if code == record.region_id or code.startswith(inside))
+    parsed = imports.parse_file(
         Path(record.file.path),
         name=record.file_name,
         kind=record.kind,
-        known_regions=_known_regions(),
+        known_regions=allowed,
         default_period=record.period,
         progress=progress,
     )
+    if allowed is not known:
+        _explain_outside(parsed, known - allowed)
+    return parsed
 
 
 def _set_progress(import_id: int, pct: int) -> None:
-    # Outside any transaction on purpose: the page polls this while the file is being read.
-    CoverageImport.objects.filter(pk=import_id).update(progress=pct)
+    # Outside any transaction on purpose: the page polls this while the file is being read, and the sweeper
+    # reads it as the job's heartbeat.
+    CoverageImport.objects.filter(pk=import_id).update(progress=pct, heartbeat_at=timezone.now())
+
+
+def _claim(import_id: int, statuses, *, status: str, **fields) -> bool:
+    """Take the import for this delivery of its job: the first attempt of the step, or one more when it
+    is already in it (delivered again after its worker died); a step past its last attempt fails."""
+    claimed = CoverageImport.objects.filter(
+        pk=import_id, status__in=statuses, attempts__lt=settings.JOB_MAX_ATTEMPTS
+    ).update(
+        attempts=Case(When(status=status, then=F("attempts") + 1), default=Value(1)),
+        heartbeat_at=timezone.now(),
+        message="",
+        status=status,
+        **fields,
+    )
+    if not claimed:
+        CoverageImport.objects.filter(
+            pk=import_id, status__in=statuses, attempts__gte=settings.JOB_MAX_ATTEMPTS
+        ).update(
+            status=ImportStatus.FAILED,
+            finished_at=timezone.now(),
+            message=_(
+                "Pekerjaan ini terhenti %(n)s kali (berkas mungkin terlalu besar untuk server). Tidak ada yang "
+                "tersimpan; pecah berkas lalu unggah ulang."
+            )
+            % {"n": settings.JOB_MAX_ATTEMPTS},
+        )
+    return bool(claimed)
+
+
+def _time_limit_message() -> str:
+    minutes = settings.JOB_TIME_LIMITS["coverage.tasks.commit_import"] // 60
+    return _("Melebihi batas waktu %(minutes)s menit. Tidak ada yang tersimpan; pecah berkas lalu unggah ulang.") % {
+        "minutes": minutes
+    }
 
 
 def preview_import(*, import_id: int) -> CoverageImport:
     """Read and check every row; record the rows to add and change and every error with its line number.
 
     Writes only the import record, so nothing changes if the file is never committed."""
-    claimed = CoverageImport.objects.filter(
-        pk=import_id, status__in=[ImportStatus.PENDING, ImportStatus.VALIDATING]
-    ).update(status=ImportStatus.VALIDATING, progress=5)
+    claimed = _claim(
+        import_id, [ImportStatus.PENDING, ImportStatus.VALIDATING], status=ImportStatus.VALIDATING, progress=5
+    )
     record = CoverageImport.objects.get(pk=import_id)
     if not claimed:
         return record
@@ -153,9 +226,11 @@ def preview_import(*, import_id: int) -> CoverageImport:
         _to_write, new, changed, unchanged = imports.diff_against(parsed, _existing(record.kind, parsed.periods))
     except FileRejected as exc:
         return _finish(record, status=ImportStatus.INVALID, message=str(exc), error_count=1)
-    except Exception as exc:  # a worker must leave a readable record behind, whatever broke
+    except SoftTimeLimitExceeded:
+        return _finish(record, status=ImportStatus.FAILED, message=_time_limit_message())
+    except Exception:  # a worker must leave a readable record behind, whatever broke
         logger.exception("coverage import %s: preview failed", import_id)
-        return _finish(record, status=ImportStatus.FAILED, message=_("Berkas tidak dapat dibaca: %s") % exc)
+        return _finish(record, status=ImportStatus.FAILED, message=_("Berkas tidak dapat dibaca (kesalahan sistem)."))
     return _finish(
         record,
         status=ImportStatus.INVALID if parsed.error_count else ImportStatus.PREVIEWED,
@@ -185,9 +260,74 @@ def queue_commit(*, import_id: int) -> bool:
     is not in that state (already saved, or a second click)."""
     return bool(
         CoverageImport.objects.filter(pk=import_id, status=ImportStatus.PREVIEWED, error_count=0).update(
-            status=ImportStatus.COMMITTING, progress=0
+            status=ImportStatus.COMMITTING, progress=0, heartbeat_at=timezone.now(), attempts=0
         )
     )
+
+
+def _queue_down_message(status: str) -> str:
+    if status == ImportStatus.COMMITTING:
+        return _("Antrean sedang tidak tersedia; penyimpanan akan berjalan otomatis.")
+    return _("Antrean sedang tidak tersedia; pemeriksaan akan berjalan otomatis.")
+
+
+def _send(task, *args, **kwargs) -> bool:
+    """Hand a job to the broker; False when it cannot be reached, so the caller records that and the sweeper
+    tries again. Call outside a transaction: the worker must see what the job needs."""
+    try:
+        task.delay(*args, **kwargs)
+    except Exception:  # kombu's OperationalError, or the transport's own; losing the job is the one bad outcome
+        logger.warning("could not queue %s%s", task.name, args, exc_info=True)
+        return False
+    return True
+
+
+def queue_import_job(*, import_id: int) -> bool:
+    """Send the job the import is waiting for (its check, or its saving) to a worker; when the queue cannot
+    be reached the import keeps its file and says so, and the sweeper sends the job later."""
+    from coverage import tasks
+
+    record = CoverageImport.objects.only("status").get(pk=import_id)
+    if record.status not in RUNNING:
+        return False
+    task = tasks.commit_import if record.status == ImportStatus.COMMITTING else tasks.preview_import
+    CoverageImport.objects.filter(pk=import_id, status=record.status).update(heartbeat_at=timezone.now(), message="")
+    if _send(task, import_id):
+        return True
+    CoverageImport.objects.filter(pk=import_id, status=record.status).update(
+        heartbeat_at=None, message=_queue_down_message(record.status)
+    )
+    return False
+
+
+def retry_import(*, import_id: int) -> bool:
+    """The page's "try again" for a stalled import: queue its job again (the job itself is idempotent)."""
+    if not CoverageImport.objects.filter(pk=import_id).stalled().exists():
+        return False
+    return queue_import_job(import_id=import_id)
+
+
+@dataclass(frozen=True)
+class Sweep:
+    requeued: int
+    rollups: int
+
+
+def sweep_stuck_imports(*, now=None) -> Sweep:
+    """Every few minutes: queue again the imports whose job died or was never queued, and the roll-ups of
+    committed imports that never ran (a roll-up runs within its time limit, or it was lost)."""
+    now = now or timezone.now()
+    stalled = list(CoverageImport.objects.stalled(now).order_by("pk").values_list("pk", flat=True)[:100])
+    requeued = sum(queue_import_job(import_id=pk) for pk in stalled)
+    grace = timezone.timedelta(seconds=settings.JOB_TIME_LIMITS["coverage.tasks.compute_coverage"] + 60)
+    waiting = CoverageImport.objects.filter(rollup_pending=True, finished_at__lt=now - grace)
+    periods = sorted({p for ps in waiting.values_list("periods", flat=True) for p in ps})
+    rollups = 0
+    if periods:
+        from coverage import tasks
+
+        rollups = int(_send(tasks.compute_coverage, periods=periods))
+    return Sweep(requeued=requeued, rollups=rollups)
 
 
 @dataclass(frozen=True)
@@ -200,11 +340,12 @@ def commit_import(*, import_id: int, schedule_rollup: bool = True) -> CommitOutc
     """Write every row of a previewed, error-free file in one transaction, or none; then recompute coverage.
 
     The file is checked again inside the transaction, so regions removed since the preview cannot slip in."""
-    claimed = CoverageImport.objects.filter(
-        pk=import_id, status__in=[ImportStatus.PREVIEWED, ImportStatus.COMMITTING], error_count=0
-    ).update(status=ImportStatus.COMMITTING, progress=10)
+    claimed = _claim(
+        import_id, [ImportStatus.PREVIEWED, ImportStatus.COMMITTING], status=ImportStatus.COMMITTING, progress=10
+    )
     if not claimed:
         return CommitOutcome(CoverageImport.objects.get(pk=import_id), written=0)
+    written = 0
     try:
         with transaction.atomic():
             # Two deliveries of the same task wait here for each other; the second finds it done.
@@ -214,11 +355,13 @@ def commit_import(*, import_id: int, schedule_rollup: bool = True) -> CommitOutc
             parsed = _parse(record)
             to_write, new, changed, unchanged = imports.diff_against(parsed, _existing(record.kind, parsed.periods))
             if parsed.error_count:
-                transaction.set_rollback(True)
+                # Nothing is written before this check, so the record is marked in this same transaction
+                # (a transaction marked for rollback would refuse the query and report a system failure).
                 return CommitOutcome(
                     _mark_invalid_after_commit_check(import_id, parsed, new, changed, unchanged), written=0
                 )
             written = write_counts(kind=record.kind, rows=to_write)
+            # The roll-up is owed until it runs: queued below, else by the sweeper or the nightly run.
             _finish(
                 record,
                 status=ImportStatus.DONE,
@@ -228,14 +371,22 @@ def commit_import(*, import_id: int, schedule_rollup: bool = True) -> CommitOutc
                 rows_unchanged=unchanged,
                 periods=parsed.periods,
                 message="",
+                rollup_pending=bool(parsed.periods),
             )
-            if schedule_rollup and parsed.periods:
-                periods = parsed.periods
-                transaction.on_commit(lambda: _enqueue_rollup(periods))
+        if schedule_rollup and parsed.periods:
+            _send(_rollup_task(), periods=parsed.periods)
     except Exception as exc:
-        logger.exception("coverage import %s: commit failed", import_id)
         record = CoverageImport.objects.get(pk=import_id)
-        _finish(record, status=ImportStatus.FAILED, message=_("Penyimpanan gagal, tidak ada yang tersimpan: %s") % exc)
+        if record.status == ImportStatus.DONE:  # the rows are saved; only what came after failed
+            logger.exception("coverage import %s: saved, then failed", import_id)
+            return CommitOutcome(record, written=written)
+        logger.exception("coverage import %s: commit failed", import_id)
+        message = (
+            _time_limit_message()
+            if isinstance(exc, SoftTimeLimitExceeded)
+            else _("Penyimpanan gagal (kesalahan sistem), tidak ada yang tersimpan.")
+        )
+        _finish(record, status=ImportStatus.FAILED, message=message)
         return CommitOutcome(record, written=0)
     return CommitOutcome(record, written=written)
 
@@ -255,10 +406,10 @@ def _mark_invalid_after_commit_check(import_id, parsed: ParsedFile, new, changed
     )
 
 
-def _enqueue_rollup(periods: list[str]) -> None:
+def _rollup_task():
     from coverage import tasks
 
-    tasks.compute_coverage.delay(periods=periods)
+    return tasks.compute_coverage
 
 
 def write_counts(*, kind: str, rows: pd.DataFrame) -> int:
@@ -316,6 +467,17 @@ def tiers_for_years(years) -> dict[int, list[Tier]]:
     return result
 
 
+def _settle_rollups(*, periods: list[str] | None, before) -> int:
+    """Imports committed before this roll-up started, with all their periods in it, are rolled up."""
+    waiting = CoverageImport.objects.filter(rollup_pending=True, finished_at__lt=before)
+    if periods is not None:
+        # A handful of rows; compared in Python because SQLite has no JSON containment.
+        wanted = set(periods)
+        done = [pk for pk, ps in waiting.values_list("pk", "periods") if set(ps) <= wanted]
+        waiting = CoverageImport.objects.filter(pk__in=done)
+    return waiting.update(rollup_pending=False)
+
+
 def all_periods() -> list[str]:
     periods: set[str] = set()
     for model in (PopulationCount, ParticipantCount, CoverageSnapshot):
@@ -326,7 +488,7 @@ def all_periods() -> list[str]:
 def compute_coverage(*, periods: list[str] | None = None) -> CoverageRun:
     """Rebuild coverage snapshots for the periods (all when None) from the counts, desa up to provinsi, in a
     few set-based statements; only snapshots whose figures change are written."""
-    started = time.perf_counter()
+    started, started_at, every = time.perf_counter(), timezone.now(), periods is None
     periods = sorted(set(periods)) if periods is not None else all_periods()
     if not periods:
         return CoverageRun(periods=[], regions=0, written=0, deleted=0, seconds=0.0)
@@ -367,6 +529,7 @@ def compute_coverage(*, periods: list[str] | None = None) -> CoverageRun:
             cursor, table=table, staging="coverage_staging_snapshots", key=key, periods=periods
         )
         bulk.drop(cursor, "coverage_staging_snapshots")
+    _settle_rollups(periods=None if every else periods, before=started_at)
     return CoverageRun(
         periods=periods,
         regions=len(frame),

@@ -11,4 +11,5 @@ urlpatterns = [
     path("impor/<int:pk>/", views.import_detail, name="import_detail"),
     path("impor/<int:pk>/kemajuan/", views.import_progress, name="import_progress"),
     path("impor/<int:pk>/simpan/", views.import_commit, name="import_commit"),
+    path("impor/<int:pk>/ulangi/", views.import_retry, name="import_retry"),
 ]

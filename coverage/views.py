@@ -4,7 +4,6 @@ import csv
 import io
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -12,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
-from coverage import selectors, services, tasks
+from coverage import selectors, services
 from coverage.forms import ImportForm
 from coverage.imports import FileRejected
 from coverage.models import CoverageImport, ImportStatus, period_label
@@ -142,24 +141,28 @@ def import_list(request):
         except FileRejected as exc:
             form.add_error("file", str(exc))
         else:
-            if services.runs_in_background(record):
-                transaction.on_commit(lambda: tasks.preview_import.delay(record.pk))
-            else:
+            if not services.runs_in_background(record):
                 services.preview_import(import_id=record.pk)
+            elif not services.queue_import_job(import_id=record.pk):
+                record.refresh_from_db(fields=["message"])
+                messages.warning(request, record.message)
             return redirect("coverage:import_detail", pk=record.pk)
-    return render(request, "coverage/import_list.html", {"form": form, "imports": selectors.recent_imports()})
+    imports = selectors.recent_imports(user=request.user)
+    return render(request, "coverage/import_list.html", {"form": form, "imports": imports})
 
 
 @capability_required(Capability.IMPORT_COVERAGE)
 def import_detail(request, pk):
-    record = get_object_or_404(CoverageImport.objects.select_related("uploaded_by"), pk=pk)
+    record = get_object_or_404(
+        CoverageImport.objects.visible_to(request.user).select_related("uploaded_by", "region"), pk=pk
+    )
     return render(request, "coverage/import_detail.html", {"record": record})
 
 
 @capability_required(Capability.IMPORT_COVERAGE)
 def import_progress(request, pk):
     """The polled fragment; once the job is finished it asks htmx to reload the whole page."""
-    record = get_object_or_404(CoverageImport, pk=pk)
+    record = get_object_or_404(CoverageImport.objects.visible_to(request.user), pk=pk)
     response = render(request, "coverage/_import_progress.html", {"record": record})
     if not record.is_running and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"
@@ -169,14 +172,15 @@ def import_progress(request, pk):
 @require_POST
 @capability_required(Capability.IMPORT_COVERAGE)
 def import_commit(request, pk):
-    record = get_object_or_404(CoverageImport, pk=pk)
+    record = get_object_or_404(CoverageImport.objects.visible_to(request.user), pk=pk)
     if not record.can_commit:
         messages.error(
             request, _("Impor ini tidak dapat disimpan: %(status)s.") % {"status": record.get_status_display()}
         )
     elif services.runs_in_background(record):
-        if services.queue_commit(import_id=record.pk):
-            transaction.on_commit(lambda: tasks.commit_import.delay(record.pk))
+        if services.queue_commit(import_id=record.pk) and not services.queue_import_job(import_id=record.pk):
+            record.refresh_from_db(fields=["message"])
+            messages.warning(request, record.message)
     else:
         outcome = services.commit_import(import_id=record.pk)
         if outcome.record.status == ImportStatus.DONE:
@@ -187,4 +191,19 @@ def import_commit(request, pk):
             )
         else:
             messages.error(request, outcome.record.message or outcome.record.get_status_display())
+    return redirect("coverage:import_detail", pk=record.pk)
+
+
+@require_POST
+@capability_required(Capability.IMPORT_COVERAGE)
+def import_retry(request, pk):
+    """ "Coba lagi" on a stalled import: its job is queued again (the job is safe to run twice)."""
+    record = get_object_or_404(CoverageImport.objects.visible_to(request.user), pk=pk)
+    if not record.is_stalled:
+        messages.info(request, _("Impor ini tidak sedang terhenti; tidak ada yang perlu diulang."))
+    elif services.retry_import(import_id=record.pk):
+        messages.success(request, _("Pekerjaan impor dikirim ulang ke antrean."))
+    else:
+        record.refresh_from_db(fields=["message"])
+        messages.warning(request, record.message)
     return redirect("coverage:import_detail", pk=record.pk)

@@ -1,9 +1,16 @@
 from django.contrib import admin
 from import_export.admin import ExportMixin
 
+from enrollment import exports
 from enrollment.models import Enrollment, ExportLog, Reconciliation
 from enrollment.resources import EnrollmentResource
+from newborns.models import AccessPoint
+from newborns.privacy import log_identity_access
+from sejagad.admin import USER_REGION_LOOKUPS
+from sejagad.admin_site import RegionScopedAdmin
 from sejagad.roles import Capability, can
+
+IDENTITY_HEADERS = {column.header for column in exports.COLUMNS if column.kind == exports.IDENTITY}
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -20,7 +27,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(ExportMixin, ReadOnlyAdmin):
+class EnrollmentAdmin(RegionScopedAdmin, ExportMixin, ReadOnlyAdmin):
     resource_classes = [EnrollmentResource]
     list_display = ("newborn", "status", "segment", "jkn_number", "registration_level", "nik_level", "nik_deadline")
     list_filter = ("status", "segment", "registration_level", "nik_level")
@@ -32,12 +39,24 @@ class EnrollmentAdmin(ExportMixin, ReadOnlyAdmin):
         # The resource masks NIK and KK for a role that may not see them whole.
         return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
 
+    def scope_to(self, queryset, code):
+        return queryset.in_region(code)
+
     def has_export_permission(self, request):
         return can(request.user, Capability.EXPORT_WORKLISTS)
 
+    def get_data_for_export(self, request, queryset, **kwargs):
+        # Logged as the worklist export is: the export log, and the NIK access log when numbers go out whole.
+        data = super().get_data_for_export(request, queryset, **kwargs)
+        exports.log_export(user=request.user, format="admin", filters=dict(request.GET.items()), rows=len(data))
+        if IDENTITY_HEADERS & set(data.headers or ()):
+            log_identity_access(user=request.user, where=AccessPoint.ADMIN_EXPORT, count=len(data))
+        return data
+
 
 @admin.register(ExportLog)
-class ExportLogAdmin(ReadOnlyAdmin):
+class ExportLogAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_lookups = tuple(f"user__{lookup}" for lookup in USER_REGION_LOOKUPS)
     list_display = ("at", "user", "format", "rows", "filters")
     list_filter = ("format",)
     list_select_related = ("user",)
@@ -45,7 +64,8 @@ class ExportLogAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Reconciliation)
-class ReconciliationAdmin(ReadOnlyAdmin):
+class ReconciliationAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    region_lookups = tuple(f"uploaded_by__{lookup}" for lookup in USER_REGION_LOOKUPS)
     list_display = ("uploaded_at", "uploaded_by", "file_name", "status", "counts", "committed_at")
     list_filter = ("status",)
     list_select_related = ("uploaded_by",)

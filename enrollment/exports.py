@@ -22,7 +22,8 @@ from openpyxl.utils import get_column_letter
 
 from enrollment import selectors
 from enrollment.models import EnrollmentStatus, ExportLog
-from newborns.privacy import shown_to
+from newborns.models import AccessPoint
+from newborns.privacy import log_identity_access, shown_to
 from sejagad.spreadsheets import escape_formula
 
 BOM = "\ufeff"
@@ -151,9 +152,12 @@ def _xlsx_cell(value):
 
 
 def worklist_export(*, user, filters: dict, log_filters: dict, format: str) -> tuple[QuerySet, ExportLog]:
-    """Exactly the rows the worklist page shows for these filters, and the log of their export."""
+    """Exactly the rows the worklist page shows for these filters, and the log of their export: the export
+    log (with the filters) and, when the NIK and KK columns are whole, one row of the NIK access log."""
     rows = selectors.worklist(user, **filters)
-    return rows, log_export(user=user, format=format, filters=log_filters, rows=rows.count())
+    log = log_export(user=user, format=format, filters=log_filters, rows=rows.count())
+    log_identity_access(user=user, where=AccessPoint.EXPORT, count=log.rows)
+    return rows, log
 
 
 def bench_rows(user=None) -> int:

@@ -148,14 +148,16 @@ def _notify_worsening(deadline: Deadline, worsening) -> int:
     sql, params = _sql(worsening)
     newborn, user = Newborn._meta.db_table, _user_table()
     # A bidan hears of the babies she attended or born at her facility; a Dinkes officer of every baby
-    # in her region (or the whole district when she has none).
+    # in her region, at any level down to her own desa (every loaded region when she has none), as
+    # ``Newborn.objects.in_scope_of`` sees them.
     recipients = f"""
         SELECT u.id, e.id, w.new_level FROM ({sql}) w
         JOIN {Enrollment._meta.db_table} e ON e.id = w.id
         JOIN {newborn} n ON n.id = e.newborn_id
         JOIN {user} u ON u.is_active AND (
             (u.role = %s AND (u.id = n.attending_midwife_id OR u.facility_id = n.facility_id))
-            OR (u.role = %s AND (u.region_id IS NULL OR n.desa_id LIKE u.region_id || '.%%')))"""
+            OR (u.role = %s AND (u.region_id IS NULL OR n.desa_id = u.region_id
+                OR n.desa_id LIKE u.region_id || '.%%')))"""
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Notification._meta.db_table} (recipient_id, enrollment_id, level, deadline, created_at)"
@@ -180,6 +182,15 @@ class FlagResult:
 
 def last_run() -> FlagRun | None:
     return FlagRun.objects.filter(finished_at__isnull=False).order_by("-day", "-started_at").first()
+
+
+def daily_run_missed(now: datetime.datetime | None = None) -> bool:
+    """Today's run should have finished by now (DEADLINE_FLAG_HOUR plus the job's time limit) and has not.
+    A run is one transaction, so a run whose worker died left no FlagRun behind."""
+    now = timezone.localtime(now)
+    limit = datetime.timedelta(seconds=settings.JOB_TIME_LIMITS["enrollment.tasks.flag_deadlines"])
+    due = now.replace(hour=settings.DEADLINE_FLAG_HOUR, minute=0, second=0, microsecond=0) + limit
+    return now >= due and not FlagRun.objects.filter(day=now.date(), finished_at__isnull=False).exists()
 
 
 @transaction.atomic

@@ -2,10 +2,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from enrollment.models import EnrollmentStatus, FlagLevel
+from newborns import validators
 from newborns.forms import DATE_INPUT
 from newborns.models import Segment
 from sejagad.forms import AreaPeriodFilterMixin, BootstrapFormMixin, RegionChoiceField, limit_regions_to_work_area
 from sejagad.models import Facility, Region
+from sejagad.text import GuardedTextFormMixin
 
 WORKLIST_CHOICES = [
     ("risiko", _("Bayi berisiko")),
@@ -58,7 +60,7 @@ class WorklistFilterForm(BootstrapFormMixin, AreaPeriodFilterMixin, forms.Form):
         return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in plain.items()}
 
 
-class EnrollmentForm(BootstrapFormMixin, forms.Form):
+class EnrollmentForm(GuardedTextFormMixin, BootstrapFormMixin, forms.Form):
     segment = forms.ChoiceField(
         label=_("Segmen"), choices=[("", _("Belum diketahui"))] + Segment.choices, required=False
     )
@@ -72,6 +74,11 @@ class EnrollmentForm(BootstrapFormMixin, forms.Form):
     registered_on = forms.DateField(label=_("Tanggal terdaftar"), required=False, widget=DATE_INPUT)
     nik_updated_on = forms.DateField(label=_("Tanggal NIK diperbarui di BPJS"), required=False, widget=DATE_INPUT)
     deactivated_on = forms.DateField(label=_("Tanggal nonaktif"), required=False, widget=DATE_INPUT)
+
+    def clean_jkn_number(self):
+        # ASCII digits before the service compares it with the recorded number.
+        value = self.cleaned_data["jkn_number"]
+        return validators.validate_jkn_number(value) if value else value
 
 
 class ReconciliationUploadForm(BootstrapFormMixin, forms.Form):

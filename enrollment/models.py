@@ -163,6 +163,9 @@ class Notification(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Taken by a run of the e-mail job, which sends the digest and then sets emailed_at; a second delivery
+    # of the job finds nothing to take. A claim older than the job's time limit was left by a dead worker.
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -173,7 +176,13 @@ class Notification(models.Model):
                 fields=["recipient", "enrollment", "deadline", "level"], name="one_notice_per_level"
             ),
         ]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            # The e-mail job walks the recipients of notices not yet mailed, in order.
+            models.Index(
+                fields=["recipient"], condition=models.Q(emailed_at__isnull=True), name="notification_unmailed"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.enrollment.newborn} · {self.get_deadline_display()} · {self.get_level_display()}"

@@ -6,7 +6,6 @@ anything changes; the commit then applies every change through ``services.update
 transaction, or none of them.
 """
 
-import csv
 import datetime
 import io
 import re
@@ -35,10 +34,12 @@ from enrollment.models import (
 )
 from newborns.naming import normalize_name
 from sejagad import spreadsheets
+from sejagad.text import ascii_digits, cap, clean_number, control_character, is_ascii_number, shown, shown_list
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_SHOWN_ERRORS = 50
+MAX_HEADER_NAME_CHARS = 100
 LOOKUP_BATCH = 2000  # SQLite refuses statements with too many parameters
 COLUMNS = ("nomor_kartu", "nik", "nama", "tanggal_lahir", "status", "tanggal_update")
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
@@ -59,8 +60,8 @@ class FileRejected(spreadsheets.UploadRejected):
 
     def __init__(self, message: str, errors: list[str] | None = None, error_count: int = 0):
         super().__init__(message)
-        self.message = message
-        self.errors = errors or []
+        self.message = str(self)  # capped
+        self.errors = [cap(e) for e in errors or []]
         self.error_count = error_count or len(self.errors)
 
 
@@ -95,14 +96,27 @@ def read_rows(upload) -> tuple[list[str], list[BpjsRow]]:
             _("Berkas terlalu besar (%(size)s MB); batasnya %(limit)s MB.")
             % {"size": round(upload.size / 1024 / 1024, 1), "limit": limit // 1024 // 1024}
         )
-    frame = _read_xlsx(upload) if suffix == ".xlsx" else _read_csv(upload)
-    header = [str(c).strip() for c in frame.columns]
+    try:
+        frame = _read_xlsx(upload) if suffix == ".xlsx" else _read_csv(upload)
+    except spreadsheets.UploadRejected as exc:
+        raise FileRejected(str(exc)) from None
+    if len(frame.columns) > spreadsheets.MAX_COLUMNS:
+        raise FileRejected(
+            _("Baris 1 (judul kolom) memiliki %(n)s kolom; paling banyak %(limit)s.")
+            % {"n": len(frame.columns), "limit": spreadsheets.MAX_COLUMNS}
+        )
+    # The header is stored with the preview and written back in the unmatched rows' export.
+    header = [str(c).strip()[:MAX_HEADER_NAME_CHARS] for c in frame.columns]
+    if char := control_character("".join(header)):
+        raise FileRejected(
+            _("Baris 1 (judul kolom): berisi karakter tidak sah (%(char)s). Periksa berkasnya.") % {"char": char}
+        )
     by_name = {_normalise_header(c): i for i, c in enumerate(header)}
     missing = [c for c in COLUMNS if c not in by_name]
     if missing:
         raise FileRejected(
             _("Kolom wajib tidak ada: %(missing)s. Kolom yang terbaca: %(seen)s.")
-            % {"missing": ", ".join(missing), "seen": ", ".join(header) or "-"}
+            % {"missing": ", ".join(missing), "seen": shown_list(header)}
         )
     cells = frame.to_numpy(dtype=object).tolist()
     rows, errors = [], []
@@ -133,36 +147,24 @@ def _normalise_header(text: str) -> str:
 
 
 def _read_csv(upload) -> pd.DataFrame:
-    raw = upload.read()
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):  # latin-1 decodes anything: the last resort
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    first_line = text.split("\n", 1)[0]
-    separator = max((",", ";", "\t"), key=first_line.count)
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
-        raise FileRejected(_("Berkas CSV tidak dapat dibaca: %(error)s") % {"error": exc}) from None
+    text = spreadsheets.decode_text(upload.read())
+    frame = spreadsheets.parse_csv(
+        io.StringIO(text),
+        sep=spreadsheets.sniff_separator(text),
+        dtype=str,
+        keep_default_na=False,
+        skip_blank_lines=False,
+    )
     # A short line leaves its last cells empty (NaN), not "nan".
     return frame.fillna("").map(lambda v: str(v).strip())
 
 
 def _read_xlsx(upload) -> pd.DataFrame:
-    try:
-        spreadsheets.check_xlsx_unpacked_size(
-            upload, limit=_limit("RECONCILIATION_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES)
-        )
-    except spreadsheets.UploadRejected as exc:
-        raise FileRejected(str(exc)) from None
+    spreadsheets.check_xlsx_unpacked_size(
+        upload, limit=_limit("RECONCILIATION_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES)
+    )
     upload.seek(0)
-    try:
-        frame = pd.read_excel(upload, dtype=object, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise FileRejected(_("Berkas XLSX tidak dapat dibaca: %(error)s") % {"error": exc}) from None
-    return frame.map(_xlsx_cell_text)
+    return spreadsheets.read_xlsx(upload, dtype=object).map(_xlsx_cell_text)
 
 
 def _xlsx_cell_text(value) -> str:
@@ -191,29 +193,29 @@ def _parse_date(text: str) -> datetime.date | None:
     return None
 
 
-def _digits(text: str) -> str:
-    return "".join(text.split()).replace(".", "").replace("-", "")
-
-
 def _parse_row(line: int, values: list, by_name: dict[str, int], today: datetime.date):
-    cell = {column: str(values[by_name[column]] or "").strip() for column in COLUMNS}
     errors = []
 
     def error(message: str) -> None:
-        errors.append(_("Baris %(line)s: %(message)s") % {"line": line, "message": message})
+        errors.append(cap(_("Baris %(line)s: %(message)s") % {"line": line, "message": message}))
 
-    jkn = _digits(cell["nomor_kartu"])
-    if jkn and (not jkn.isdigit() or len(jkn) > 13):
-        error(_('nomor_kartu "%(value)s" harus 13 digit angka.') % {"value": cell["nomor_kartu"]})
+    # Every cell is kept with the preview (and PostgreSQL refuses NUL), not only the six we read.
+    if char := next(filter(None, (control_character(str(v)) for v in values)), ""):
+        error(_("sel berisi karakter tidak sah (%(char)s).") % {"char": char})
+        return None, errors
+    cell = {column: str(values[by_name[column]] or "").strip() for column in COLUMNS}
+    jkn = clean_number(cell["nomor_kartu"])
+    if jkn and (not is_ascii_number(jkn) or len(jkn) > 13):
+        error(_('nomor_kartu "%(value)s" harus 13 digit angka.') % {"value": shown(cell["nomor_kartu"])})
     elif jkn:
         # Excel drops the leading zeros of a number cell.
         jkn = jkn.zfill(13)
-    nik = _digits(cell["nik"])
-    if nik and (not nik.isdigit() or len(nik) != 16):
-        error(_('nik "%(value)s" harus 16 digit angka.') % {"value": cell["nik"]})
+    nik = clean_number(cell["nik"])
+    if nik and (not is_ascii_number(nik) or len(nik) != 16):
+        error(_('nik "%(value)s" harus 16 digit angka.') % {"value": shown(cell["nik"])})
     status = cell["status"].upper().replace(" ", "").replace("-", "")
     if status not in (BPJS_AKTIF, BPJS_NONAKTIF):
-        error(_('status "%(value)s" tidak dikenal; gunakan AKTIF atau NONAKTIF.') % {"value": cell["status"]})
+        error(_('status "%(value)s" tidak dikenal; gunakan AKTIF atau NONAKTIF.') % {"value": shown(cell["status"])})
     dates = {}
     for column, required in (("tanggal_lahir", False), ("tanggal_update", True)):
         text = cell[column]
@@ -222,14 +224,14 @@ def _parse_row(line: int, values: list, by_name: dict[str, int], today: datetime
                 error(_("%(column)s wajib diisi.") % {"column": column})
             dates[column] = None
             continue
-        dates[column] = _parse_date(text)
+        dates[column] = _parse_date(ascii_digits(text))
         if dates[column] is None:
             error(
                 _('%(column)s "%(value)s" bukan tanggal (gunakan YYYY-MM-DD, DD-MM-YYYY atau DD/MM/YYYY).')
-                % {"column": column, "value": text}
+                % {"column": column, "value": shown(text)}
             )
         elif dates[column] > today:
-            error(_("%(column)s %(value)s ada di masa depan.") % {"column": column, "value": text})
+            error(_("%(column)s %(value)s ada di masa depan.") % {"column": column, "value": shown(text)})
     if not (jkn or nik or (cell["nama"] and cell["tanggal_lahir"])):
         error(_("isi nomor_kartu, nik, atau nama dan tanggal_lahir agar bayi dapat dicocokkan."))
     if errors:
@@ -336,7 +338,7 @@ def match_rows(rows: list[BpjsRow], user) -> list[dict]:
             entry["kind"] = RowClass.KONFLIK
             entry["reason"] = _("Cocok dengan %(n)s bayi: %(names)s.") % {
                 "n": len(found),
-                "names": ", ".join(c["newborn__temporary_name"] for c in found),
+                "names": shown_list(c["newborn__temporary_name"] for c in found),
             }
             continue
         candidate = found[0]
@@ -482,7 +484,7 @@ def commit_reconciliation(*, reconciliation: Reconciliation, by) -> Reconciliati
     except ValidationError as exc:
         if getattr(exc, "code", None) != "done":
             Reconciliation.objects.filter(pk=reconciliation.pk, status=ReconciliationStatus.PREVIEW).update(
-                status=ReconciliationStatus.REJECTED, error=" ".join(exc.messages)
+                status=ReconciliationStatus.REJECTED, error=cap(" ".join(exc.messages))
             )
         reconciliation.refresh_from_db()
         raise

@@ -1,11 +1,14 @@
 """The rules of a newborn's JKN membership: registration, the NIK update at BPJS, PBI proposals."""
 
 import datetime
+import logging
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mass_mail
+from django.core.mail import get_connection, send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,6 +17,8 @@ from enrollment.models import NIK_UPDATED, REGISTERED, Enrollment, EnrollmentSta
 from newborns import validators
 from newborns.models import Newborn, Segment
 from sejagad.models import User
+
+logger = logging.getLogger(__name__)
 
 PBI_SEGMENTS = {Segment.PBI_APBN, Segment.PBI_APBD}
 
@@ -136,35 +141,70 @@ def mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
     return unread.update(read_at=timezone.now())
 
 
-def email_notifications() -> int:
-    """One e-mail per recipient listing the babies that moved to a worse level; each notice is mailed once."""
-    pending = list(
-        Notification.objects.live()
-        .filter(emailed_at__isnull=True)
-        .exclude(recipient__email="")
-        .select_related("recipient", "enrollment__newborn")
-        .order_by("recipient_id", "-level")
-    )
-    by_recipient: dict[User, list[Notification]] = {}
-    for notice in pending:
-        by_recipient.setdefault(notice.recipient, []).append(notice)
-    messages = []
-    for recipient, notices in by_recipient.items():
-        lines = [
-            f"- {n.enrollment.newborn.temporary_name} (lahir {n.enrollment.newborn.birth_date:%d-%m-%Y}): "
-            f"{n.get_deadline_display()} — {n.get_level_display()}"
-            for n in notices
-        ]
-        body = _("Bayi berikut mendekati atau melewati batas waktu JKN:") + "\n\n" + "\n".join(lines)
-        messages.append(
-            (
-                _("SEJAGAD SEHAT: %(n)s bayi perlu tindakan") % {"n": len(notices)},
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                [recipient.email],
-            )
+EMAIL_BATCH = 200
+DIGEST_LINES = 100
+
+
+def email_notifications(*, batch_size: int = EMAIL_BATCH) -> int:
+    """One e-mail per recipient listing the babies that moved to a worse level; each notice is mailed once.
+
+    Streams: recipients come in batches, and each digest is built from its own rows (at most DIGEST_LINES
+    listed). Once, even when the job is delivered twice: a recipient's notices are claimed (one conditional
+    UPDATE) before the e-mail goes and marked mailed after it, so a second delivery finds nothing to claim.
+    A failed send releases the claim, so the next run tries again. A worker killed between sending and
+    marking leaves a claim that is taken again once older than the job's time limit: that one digest may
+    come twice, rather than never. Returns the notices mailed."""
+    mailed, last = 0, 0
+    connection = get_connection()  # one SMTP session for the run, opened on the first digest
+    while True:
+        batch = list(
+            Notification.objects.live()
+            .filter(emailed_at__isnull=True, recipient_id__gt=last)
+            .exclude(recipient__email="")
+            .order_by("recipient_id")
+            .values_list("recipient_id", "recipient__email")
+            .distinct()[:batch_size]
         )
-    if messages:
-        send_mass_mail(messages, fail_silently=False)
-        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=timezone.now())
-    return len(pending)
+        for recipient_id, email in batch:
+            mailed += _email_digest(recipient_id, email, connection)
+        if len(batch) < batch_size:
+            connection.close()
+            return mailed
+        last = batch[-1][0]
+
+
+def _email_digest(recipient_id: int, email: str, connection) -> int:
+    now = timezone.now()
+    stale = now - datetime.timedelta(seconds=settings.JOB_TIME_LIMITS["enrollment.tasks.email_notifications"])
+    # Conditions on the notice's own columns (no join), so a concurrent claim re-checks them and gets nothing.
+    claimed = (
+        Notification.objects.filter(recipient_id=recipient_id, emailed_at__isnull=True)
+        .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=stale))
+        .filter(enrollment_id__in=Enrollment.objects.filter(newborn__voided_at__isnull=True).values("id"))
+        .update(email_claimed_at=now)
+    )
+    if not claimed:
+        return 0
+    mine = Notification.objects.filter(recipient_id=recipient_id, email_claimed_at=now, emailed_at__isnull=True)
+    notices = mine.select_related("enrollment__newborn").order_by("-level", "id")[:DIGEST_LINES]
+    lines = [
+        f"- {n.enrollment.newborn.temporary_name} (lahir {n.enrollment.newborn.birth_date:%d-%m-%Y}): "
+        f"{n.get_deadline_display()} — {n.get_level_display()}"
+        for n in notices
+    ]
+    if claimed > len(lines):
+        lines.append(_("… dan %(n)s lainnya; lihat daftar kerja di SEJAGAD SEHAT.") % {"n": claimed - len(lines)})
+    body = _("Bayi berikut mendekati atau melewati batas waktu JKN:") + "\n\n" + "\n".join(lines)
+    subject = _("SEJAGAD SEHAT: %(n)s bayi perlu tindakan") % {"n": claimed}
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], connection=connection)
+    except SoftTimeLimitExceeded:  # the job's time is up: give these back and stop
+        mine.update(email_claimed_at=None)
+        raise
+    except Exception:  # SMTP down or refused: give the notices back for the next run
+        logger.warning("digest for user %s not sent", recipient_id, exc_info=True)
+        mine.update(email_claimed_at=None)
+        connection.close()  # the next digest opens a fresh session
+        return 0
+    mine.update(emailed_at=timezone.now())
+    return claimed

@@ -1,10 +1,13 @@
+"""Thin Celery adapters, each with its time limit (settings.JOB_TIME_LIMITS) and safe to run twice."""
+
 from celery import shared_task
 from django.db import transaction
 
 from enrollment import flagging, services
+from sejagad.celery import time_limits
 
 
-@shared_task(acks_late=True)
+@shared_task(**time_limits("enrollment.tasks.flag_deadlines"))
 def flag_deadlines() -> dict:
     """Daily at DEADLINE_FLAG_HOUR: recompute every flag, then e-mail whom it concerns."""
     result = flagging.flag_deadlines()
@@ -12,6 +15,16 @@ def flag_deadlines() -> dict:
     return {"run": result.run.pk, "moved": result.moved, "notifications": result.notifications}
 
 
-@shared_task(acks_late=True)
+@shared_task(**time_limits("enrollment.tasks.email_notifications"))
 def email_notifications() -> int:
     return services.email_notifications()
+
+
+@shared_task(**time_limits("enrollment.tasks.catch_up_flag_deadlines"))
+def catch_up_flag_deadlines() -> bool:
+    """Hourly: queue the daily job when today's run is missing although it should have finished (its
+    message was lost with the broker, or beat was down). A run killed midway left nothing (one transaction)."""
+    if not flagging.daily_run_missed():
+        return False
+    flag_deadlines.delay()
+    return True

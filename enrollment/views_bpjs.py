@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from enrollment import exports, reconciliation
 from enrollment.forms import ReconciliationUploadForm, WorklistFilterForm
 from enrollment.models import Reconciliation, ReconciliationStatus
+from newborns.models import AccessPoint
+from newborns.privacy import log_identity_access
 from sejagad.access import capability_required
 from sejagad.roles import Capability, can
 
@@ -121,5 +123,7 @@ def reconciliation_unmatched_csv(request, pk):
     item = _own(request, pk)
     rows = reconciliation.unmatched_rows(item)
     exports.log_export(user=request.user, format="rekon-csv", filters={"rekonsiliasi": item.pk}, rows=len(rows))
+    # BPJS's own rows, NIK column whole, handed back to their uploader: still a whole-number export.
+    log_identity_access(user=request.user, where=AccessPoint.EXPORT, count=len(rows))
     response = HttpResponse("".join(exports.csv_text(item.columns, rows)), content_type="text/csv; charset=utf-8")
     return _private(response, f"rekonsiliasi-{item.pk}-tidak-cocok.csv")

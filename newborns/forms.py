@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from newborns import validators
-from newborns.models import DocumentStatus, Segment, Sex
+from newborns.models import DocumentStatus, Newborn, Segment, Sex, working_in
 from newborns.services import MOTHER_NAME_DIFFERS
 from sejagad import selectors as core
 from sejagad.forms import (
@@ -16,13 +16,14 @@ from sejagad.forms import (
     add_service_errors,
     limit_regions_to_work_area,
 )
-from sejagad.models import Facility, Region
+from sejagad.models import Facility, Region, User
 from sejagad.roles import Role
+from sejagad.text import GuardedTextFormMixin
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class BirthForm(BootstrapFormMixin, forms.Form):
+class BirthForm(GuardedTextFormMixin, BootstrapFormMixin, forms.Form):
     confirm_numbers = forms.BooleanField(
         label=_("Saya sudah memeriksa: nomor ini memang tertulis demikian di dokumen"), required=False
     )
@@ -183,7 +184,7 @@ class CorrectionForm(BirthForm):
         return self._service_kwargs()
 
 
-class ReasonForm(BootstrapFormMixin, forms.Form):
+class ReasonForm(GuardedTextFormMixin, BootstrapFormMixin, forms.Form):
     """Voiding or restoring a record: the reason is kept in its history."""
 
     reason = forms.CharField(
@@ -193,7 +194,7 @@ class ReasonForm(BootstrapFormMixin, forms.Form):
     )
 
 
-class DocumentsForm(BootstrapFormMixin, forms.Form):
+class DocumentsForm(GuardedTextFormMixin, BootstrapFormMixin, forms.Form):
     needs_confirmation = False  # set by the view when the service warns of an unknown kecamatan
 
     kk_added_on = forms.DateField(label=_("Tanggal masuk KK"), required=False, widget=DATE_INPUT)
@@ -236,3 +237,29 @@ class NewbornFilterForm(BootstrapFormMixin, AreaPeriodFilterMixin, forms.Form):
         if not (self.is_bound and self.is_valid()):
             return {}
         return self.given_filters()
+
+
+class IdentityAccessFilterForm(BootstrapFormMixin, forms.Form):
+    """The access log's filters: one user (picked from the admin's region) or one baby (from its page)."""
+
+    pengguna = forms.ModelChoiceField(
+        label=_("Pengguna"), queryset=User.objects.none(), required=False, empty_label=_("Semua pengguna")
+    )
+    bayi = forms.ModelChoiceField(queryset=Newborn.objects.none(), required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        users = User.objects.order_by("username")
+        if user.region_id:
+            users = users.filter(working_in(user.region_id))
+        self.fields["pengguna"].queryset = users
+        self.fields["pengguna"].label_from_instance = lambda u: f"{u.get_full_name() or u.username} ({u.username})"
+        self.fields["bayi"].queryset = Newborn.objects.within_reach_of(user)
+
+    def filters(self) -> dict | None:
+        """The chosen user and baby; None when a choice is not one this admin may pick."""
+        if not self.is_bound:
+            return {}
+        if not self.is_valid():
+            return None
+        return {"by": self.cleaned_data["pengguna"], "newborn": self.cleaned_data["bayi"]}

@@ -5,12 +5,14 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from newborns import deadlines
 from sejagad.models import Facility, Region
 from sejagad.roles import Capability, Role, can
+from sejagad.text import clean_number, is_ascii_number
 
 
 class Sex(models.TextChoices):
@@ -58,6 +60,12 @@ class Mother(models.Model):
         return self.name
 
 
+def as_identity_number(text: str) -> str:
+    """The digits of a search written as a number (``7322.0357-0895 0001``), or "" for a name."""
+    number = clean_number(text)  # full-width or Arabic-Indic digits find the ASCII number that is stored
+    return number if is_ascii_number(number) else ""
+
+
 class NewbornQuerySet(models.QuerySet):
     def live(self):
         """Not voided: the records every list, count, export and job works on."""
@@ -91,8 +99,7 @@ class NewbornQuerySet(models.QuerySet):
 
     def search(self, text: str):
         """Digits find a whole NIK (mother or baby) or KK number; words find part of a name."""
-        number = "".join(text.split()).replace(".", "").replace("-", "")
-        if number.isdigit():
+        if number := as_identity_number(text):
             return self.filter(Q(mother__nik=number) | Q(nik=number) | Q(mother__kk_number=number))
         return self.filter(
             Q(mother__name__icontains=text) | Q(temporary_name__icontains=text) | Q(given_name__icontains=text)
@@ -273,3 +280,72 @@ class Newborn(models.Model):
     @property
     def kecamatan(self) -> Region:
         return self.desa.parent
+
+
+def working_in(code: str, prefix: str = "") -> Q:
+    """Users whose region, or whose facility's region, lies within a region (``prefix`` reaches a user)."""
+    q = Q()
+    for path in ("region", "facility__region"):
+        q |= Q(**{f"{prefix}{path}_id": code}) | Q(**{f"{prefix}{path}__code__startswith": code + "."})
+    return q
+
+
+class AccessPoint(models.TextChoices):
+    """Where a whole NIK or KK number was shown."""
+
+    DETAIL = "detail", _("Halaman bayi")
+    FORM = "form", _("Formulir perbaikan atau dokumen")
+    API_RETRIEVE = "api_retrieve", _("API: data satu bayi")
+    SEARCH = "search", _("Pencarian NIK/KK")
+    EXPORT = "export", _("Unduhan daftar kerja")
+    ADMIN_EXPORT = "admin_export", _("Unduhan admin")
+
+
+class IdentityAccessQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """What a Dinkes admin may read: views by users of their region or of babies within it (all when
+        the admin has no region)."""
+        region = user.region_id
+        if not region:
+            return self
+        return self.filter(working_in(region, "user__") | Q(newborn__in=Newborn.objects.in_region(region)))
+
+
+class IdentityAccess(models.Model):
+    """Who was shown whole NIK or KK numbers, where and when (UU PDP 27/2022). The numbers themselves are
+    never stored: a row names the baby, or for a list or export only how many babies it held."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("pengguna"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # led by the (user, at) index
+    )
+    newborn = models.ForeignKey(
+        Newborn,
+        verbose_name=_("bayi"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # led by the (newborn, at) index
+    )
+    where = models.CharField(_("tempat"), max_length=20, choices=AccessPoint.choices)
+    count = models.PositiveIntegerField(_("jumlah bayi"), default=1)
+    at = models.DateTimeField(_("waktu"), default=timezone.now)
+
+    objects = IdentityAccessQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("akses NIK/KK")
+        verbose_name_plural = _("akses NIK/KK")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["-at", "-id"], name="identity_access_recent"),
+            models.Index(fields=["user", "-at"], name="identity_access_by_user"),
+            models.Index(fields=["newborn", "-at"], name="identity_access_by_baby"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_where_display()} · {self.at:%Y-%m-%d %H:%M}"

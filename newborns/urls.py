@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/batalkan/", views.newborn_void, name="void"),
     path("<int:pk>/pulihkan/", views.newborn_restore, name="restore"),
     path("dibatalkan/", views.voided_list, name="voided"),
+    path("akses-nik/", views.identity_access_log, name="access_log"),
 ]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from stdnum.exceptions import InvalidComponent
 from stdnum.id import nik as stdnum_nik
 
+from sejagad import text
 from sejagad.wilayah import kecamatan_codes
 
 UNKNOWN_KECAMATAN = "unknown_kecamatan"
@@ -25,8 +26,10 @@ MIN_WEIGHT_GRAMS, MAX_WEIGHT_GRAMS = 300, 7000
 
 
 def _digits(value: str, length: int, label: str) -> str:
-    number = "".join((value or "").split()).replace(".", "").replace("-", "")
-    if not number.isdigit():
+    # Full-width or Arabic-Indic digits become ASCII first: the number stored, compared and checked is one
+    # string. Anything else (a letter, a superscript "²", NUL) is refused here.
+    number = text.clean_number(value)
+    if not text.is_ascii_number(number):
         raise ValidationError(_("%(label)s hanya boleh berisi angka.") % {"label": label}, code="format")
     if len(number) != length:
         raise ValidationError(

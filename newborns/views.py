@@ -5,16 +5,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from newborns import selectors, services
-from newborns.forms import BirthForm, CorrectionForm, DocumentsForm, NewbornFilterForm, ReasonForm
-from newborns.models import Newborn
+from newborns import privacy, selectors, services
+from newborns.forms import (
+    BirthForm,
+    CorrectionForm,
+    DocumentsForm,
+    IdentityAccessFilterForm,
+    NewbornFilterForm,
+    ReasonForm,
+)
+from newborns.models import AccessPoint, IdentityAccess, Newborn
 from sejagad.access import capability_required
 from sejagad.forms import add_service_errors
 from sejagad.roles import Capability, can
 
 PAGE_SIZE = 25
+SEARCH_KEY = "cari"
 
 
 def _page(request, queryset):
@@ -22,14 +30,44 @@ def _page(request, queryset):
 
 
 def _filters(request) -> tuple[NewbornFilterForm, dict]:
-    form = NewbornFilterForm(request.GET or None, user=request.user)
+    data = request.GET.copy()
+    # The search text never rides in the URL (a NIK would land in every access log): the form posts it,
+    # and the page's address carries only the opaque key it is kept under.
+    data.pop("q", None)
+    if text := privacy.recall_search(request.session, data.get(SEARCH_KEY)):
+        data["q"] = text
+    form = NewbornFilterForm(data or None, user=request.user)
     return form, form.filters()
 
 
+def _search_redirect(request):
+    """The posted filters as the list's URL, the search text swapped for its session key."""
+    params = request.POST.copy()
+    for name in ("csrfmiddlewaretoken", "page", SEARCH_KEY):
+        params.pop(name, None)
+    text = params.pop("q", [""])[-1].strip()
+    if text:
+        params[SEARCH_KEY] = privacy.remember_search(request.session, text)
+    kept = params.copy()
+    for name, values in params.lists():
+        if not any(values):
+            del kept[name]
+    url = reverse("newborns:list")
+    return redirect(f"{url}?{kept.urlencode()}" if kept else url)
+
+
+@require_http_methods(["GET", "POST"])
 @capability_required(Capability.VIEW_NEWBORNS)
 def newborn_list(request):
+    if request.method == "POST":
+        return _search_redirect(request)
     form, filters = _filters(request)
     page = _page(request, selectors.search_newborns(request.user, **filters))
+    if privacy.is_number_search(filters.get("q")):
+        # Finding a baby by a whole NIK or KK confirms whose number it is, masked on screen or not.
+        privacy.log_identity_access(
+            user=request.user, where=AccessPoint.SEARCH, newborn_ids=[b.pk for b in page.object_list], whole=True
+        )
     return render(request, "newborns/newborn_list.html", {"form": form, "page": page, "filtered": bool(filters)})
 
 
@@ -48,8 +86,13 @@ def newborn_create(request):
         try:
             result = services.register_birth(by=request.user, **form.registration_kwargs())
         except services.DuplicateBirth as exc:
-            url = reverse("newborns:detail", args=[exc.existing.pk])
-            form.add_error(None, format_html('{} <a href="{}">{}</a>', str(exc), url, _("Buka data yang sudah ada")))
+            if privacy.visible_duplicate(exc.existing, request.user):
+                url = reverse("newborns:detail", args=[exc.existing.pk])
+                form.add_error(
+                    None, format_html('{} <a href="{}">{}</a>', str(exc), url, _("Buka data yang sudah ada"))
+                )
+            else:
+                form.add_error(None, privacy.DUPLICATE_ELSEWHERE)
         except ValidationError as exc:
             form.show_service_errors(exc)
         else:
@@ -79,6 +122,7 @@ def _reachable(user):
 @capability_required(Capability.VIEW_NEWBORNS)
 def newborn_detail(request, pk):
     baby = get_object_or_404(_reachable(request.user), pk=pk)
+    privacy.log_identity_access(user=request.user, where=AccessPoint.DETAIL, newborn_ids=[baby.pk])
     return render(
         request,
         "newborns/newborn_detail.html",
@@ -105,6 +149,8 @@ def newborn_edit(request, pk):
         else:
             messages.success(request, _("Data kelahiran diperbaiki."))
             return redirect("newborns:detail", pk=baby.pk)
+    # The form is filled with the mother's NIK, whole.
+    privacy.log_identity_access(user=request.user, where=AccessPoint.FORM, newborn_ids=[baby.pk])
     return render(request, "newborns/newborn_form.html", {"baby": baby, "form": form})
 
 
@@ -157,4 +203,42 @@ def newborn_documents(request, pk):
         else:
             messages.success(request, _("Dokumen %(name)s diperbarui.") % {"name": baby.display_name})
             return redirect("newborns:detail", pk=baby.pk)
+    if baby.nik:  # the form is filled with it, whole
+        privacy.log_identity_access(user=request.user, where=AccessPoint.FORM, newborn_ids=[baby.pk])
     return render(request, "newborns/newborn_documents.html", {"baby": baby, "form": form})
+
+
+ACCESS_LOG_PAGE_SIZE = 50
+
+
+@capability_required(Capability.MANAGE_SYSTEM)
+def identity_access_log(request):
+    """Who was shown whole NIK/KK numbers, newest first, by user and by baby (UU PDP)."""
+    form = IdentityAccessFilterForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    rows = privacy.access_log(request.user, **filters) if filters is not None else IdentityAccess.objects.none()
+    # The log only grows: page without COUNT(*), one row past the page tells whether another follows.
+    number = _page_number(request)
+    start = (number - 1) * ACCESS_LOG_PAGE_SIZE
+    entries = list(rows[start : start + ACCESS_LOG_PAGE_SIZE + 1])
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "newborns/identity_access_list.html",
+        {
+            "form": form,
+            "entries": entries[:ACCESS_LOG_PAGE_SIZE],
+            "number": number,
+            "has_next": len(entries) > ACCESS_LOG_PAGE_SIZE,
+            "params": params.urlencode(),
+            "baby": (filters or {}).get("newborn"),
+        },
+    )
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1

@@ -12,6 +12,7 @@ NAVIGATION = [
     ("enrollment:worklist", _("Tenggat JKN"), Capability.VIEW_NEWBORNS),
     ("coverage:table", _("Cakupan UHC"), Capability.VIEW_COVERAGE),
     ("coverage:imports", _("Impor cakupan"), Capability.IMPORT_COVERAGE),
+    ("newborns:access_log", _("Akses NIK"), Capability.MANAGE_SYSTEM),
     ("admin:index", _("Admin"), Capability.MANAGE_SYSTEM),
 ]
 

@@ -14,6 +14,8 @@ def region_in_scope(user, code: str | None) -> Region | None:
     user's pages start: her own region, else the district this installation serves."""
     if not code:
         return user.region or district()
+    if "\x00" in code:  # PostgreSQL refuses NUL in a query; no code holds one
+        return None
     region = Region.objects.filter(code=code).first()
     if region is None or (user.region_id and not user.region.contains(region)):
         return None

@@ -6,6 +6,7 @@ SECRET_KEY, DEBUG=False and ALLOWED_HOSTS (see docker-compose.yml and .env.examp
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -58,11 +59,15 @@ INSTALLED_APPS = [
     "newborns.apps.NewbornsConfig",
     "enrollment.apps.EnrollmentConfig",
     "coverage",
+    # Failed sign-ins are counted per user and per client address (login page, admin, API token).
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files keep their long cache; every page and API answer passes here.
+    "sejagad.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sejagad.urls"
@@ -118,6 +125,11 @@ AUTH_USER_MODEL = "sejagad.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user or address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -160,6 +172,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 # Behind the reverse proxy that terminates TLS (nginx in front of gunicorn).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
+# How many reverse proxies (nginx) stand in front of the app and append to X-Forwarded-For. 0 (the
+# embedded default, no proxy): the header is ignored, since any client could write it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Failed sign-ins (django-axes): after LOGIN_FAILURE_LIMIT failures for one user name, or from one client
+# address, sign-in is refused, even with the right password, until LOGIN_COOLOFF_MINUTES have passed.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Tries during a lockout do not push its end further: "coba lagi dalam 15 menit" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "sejagad.auth.client_ip"
+AXES_LOCKOUT_CALLABLE = "sejagad.auth.lockout_response"
+
+# A Content-Security-Policy with no inline script (sejagad.middleware); the API docs page gets its own.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
 
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -173,14 +206,43 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
-else:
-    # Above the longest task, or Redis hands a running task to a second worker.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 3600)}
+# Every job's hard time limit in seconds (the soft limit comes 30 s earlier, so the job can record why it
+# stopped). A job never runs longer; the sweeper takes a job silent for longer than its limit as dead.
+JOB_TIME_LIMITS = {
+    "coverage.tasks.preview_import": env.int("COVERAGE_IMPORT_TIME_LIMIT", default=10 * 60),
+    "coverage.tasks.commit_import": env.int("COVERAGE_IMPORT_TIME_LIMIT", default=10 * 60),
+    "coverage.tasks.compute_coverage": env.int("COVERAGE_ROLLUP_TIME_LIMIT", default=10 * 60),
+    "coverage.tasks.sweep_stuck_imports": env.int("SWEEP_TIME_LIMIT", default=2 * 60),
+    "enrollment.tasks.catch_up_flag_deadlines": env.int("SWEEP_TIME_LIMIT", default=2 * 60),
+    "enrollment.tasks.flag_deadlines": env.int("FLAG_DEADLINES_TIME_LIMIT", default=10 * 60),
+    "enrollment.tasks.email_notifications": env.int("EMAIL_NOTIFICATIONS_TIME_LIMIT", default=10 * 60),
+}
+# Any other task (none today) gets this one.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=10 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    # Redis hands an unacknowledged message to another worker after the visibility timeout: just above the
+    # longest job, so a running job is never delivered twice, and a job whose worker was killed (acks_late)
+    # runs again within minutes, not hours. Workers look for such messages every restore interval.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int(
+            "CELERY_VISIBILITY_TIMEOUT", default=max([*JOB_TIME_LIMITS.values(), CELERY_TASK_TIME_LIMIT]) + 60
+        ),
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=30),
+        "unacked_restore_throttle": 1,
+    }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker child that grew past this (KiB) is replaced after its task: pandas frees memory to the allocator,
+# not always to the system. Each XLSX is also capped by its unpacked size before it is read
+# (COVERAGE_IMPORT_MAX_XLSX_UNPACKED_BYTES), which bounds what one task can take.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=1024 * 1024)
+# A job killed or lost this many times is marked failed instead of being queued again (a file that kills
+# its worker would otherwise loop for ever).
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every periodic job, in one place.
@@ -191,6 +253,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=DEADLINE_FLAG_HOUR, minute=0),
     },
     "coverage-nightly-rollup": {"task": "coverage.tasks.compute_coverage", "schedule": crontab(hour=1, minute=30)},
+    # Requeues imports whose worker died or whose queueing failed, and roll-ups that never ran.
+    "sweep-stuck-imports": {
+        "task": "coverage.tasks.sweep_stuck_imports",
+        "schedule": env.int("SWEEP_EVERY_SECONDS", default=300),
+    },
+    # Runs the daily flag job when its run at DEADLINE_FLAG_HOUR was lost (broker down, beat stopped).
+    "flag-deadlines-catch-up": {"task": "enrollment.tasks.catch_up_flag_deadlines", "schedule": crontab(minute=15)},
 }
 
 # --- Email --------------------------------------------------------------------------------------
@@ -208,7 +277,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SEJAGAD SEHAT <norep
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an API client without credentials gets 401 (sign in again), not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "sejagad.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -217,11 +286,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
 }
+# An API token is refused this many hours after it was issued (a working day, like SESSION_COOKIE_AGE);
+# the client signs in again at POST /api/auth/token/ and gets a new one.
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=12)
 SPECTACULAR_SETTINGS = {
     "TITLE": "SEJAGAD SEHAT API",
     "DESCRIPTION": "Pencatatan bayi baru lahir, kepesertaan JKN dan cakupan UHC kabupaten.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema names every field holding a NIK: signed-in users only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

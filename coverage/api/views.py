@@ -58,6 +58,7 @@ class CoverageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     """Coverage snapshots, ordered by region code and period; outside the user's region is 404."""
 
     serializer_class = CoverageSnapshotSerializer
+    lookup_value_regex = "[0-9]+"  # any other id is a 404 at the router, never a query
     permission_classes = [HasCapability]
     required_capability = Capability.VIEW_COVERAGE
     filterset_class = CoverageFilter

@@ -1,7 +1,9 @@
 from rest_framework import serializers
 
 from enrollment.models import Enrollment, EnrollmentStatus, FlagLevel
+from newborns import validators
 from newborns.models import Segment
+from sejagad.text import GuardedTextSerializerMixin
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):
@@ -45,7 +47,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
         return FlagLevel(obj.nik_level).name
 
 
-class EnrollmentUpdateSerializer(serializers.Serializer):
+class EnrollmentUpdateSerializer(GuardedTextSerializerMixin, serializers.Serializer):
     """What BPJS reports; omitted fields keep their value. The rules live in services.update_enrollment."""
 
     segment = serializers.ChoiceField(choices=Segment.choices, required=False)
@@ -54,3 +56,7 @@ class EnrollmentUpdateSerializer(serializers.Serializer):
     registered_on = serializers.DateField(required=False)
     nik_updated_on = serializers.DateField(required=False)
     deactivated_on = serializers.DateField(required=False)
+
+    def validate_jkn_number(self, value: str) -> str:
+        # ASCII digits before the service compares it with the recorded number.
+        return validators.validate_jkn_number(value) if value else value

@@ -49,6 +49,7 @@ class EnrollmentFilter(django_filters.FilterSet):
 )
 class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = EnrollmentSerializer
+    lookup_value_regex = "[0-9]+"  # any other id is a 404 at the router, never a query
     permission_classes = [HasCapability]
     required_capability = {
         "GET": Capability.VIEW_NEWBORNS,

@@ -9,6 +9,7 @@ from newborns.models import DocumentStatus, Newborn, Segment, Sex
 from newborns.privacy import mask_number
 from sejagad.models import Facility, Region, RegionLevel, User
 from sejagad.roles import Role
+from sejagad.text import GuardedTextSerializerMixin, clean_number
 from sejagad.wilayah import dotted
 
 DOCUMENT_FIELDS = ("kk_added_on", "akta_number", "akta_issued_on", "nik", "nik_issued_on")
@@ -74,7 +75,7 @@ class NewbornSerializer(serializers.ModelSerializer):
         return data
 
 
-class _ConfirmableSerializer(serializers.Serializer):
+class _ConfirmableSerializer(GuardedTextSerializerMixin, serializers.Serializer):
     confirm_warnings = serializers.BooleanField(
         required=False,
         default=False,
@@ -164,7 +165,7 @@ class NewbornCreateSerializer(_ConfirmableSerializer):
         return attrs
 
 
-class NewbornUpdateSerializer(serializers.Serializer):
+class NewbornUpdateSerializer(GuardedTextSerializerMixin, serializers.Serializer):
     """A correction (services.correct_birth): only the fields sent change; a change to the birth or the
     mother needs a ``reason``. The service runs the same checks as a registration."""
 
@@ -191,6 +192,11 @@ class NewbornUpdateSerializer(serializers.Serializer):
     def validate_desa(self, value: str) -> Region:
         return _desa(value)
 
+    def validate_mother_nik(self, value: str) -> str:
+        # The service compares it with the recorded NIK: the same number in full-width digits is no change.
+        # A kecamatan missing from today's list is not questioned on a correction (the service's rule).
+        return validators.validate_mother_nik(value, confirmed=True)
+
     def validate(self, attrs):
         # Unknown keys are normally dropped in silence; a document sent here would look saved and be lost.
         sent_documents = [f for f in DOCUMENT_FIELDS if f in self.initial_data]
@@ -208,7 +214,7 @@ class NewbornUpdateSerializer(serializers.Serializer):
         return data
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(GuardedTextSerializerMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
@@ -221,6 +227,10 @@ class NewbornDocumentsSerializer(_ConfirmableSerializer):
     nik = serializers.CharField(max_length=30, required=False, allow_blank=True, allow_null=True)
     nik_issued_on = serializers.DateField(required=False, allow_null=True)
 
+    def validate_nik(self, value: str | None) -> str | None:
+        # ASCII digits before the service checks it and before it is compared with the recorded NIK.
+        return clean_number(value) if value else value
+
     def merged_with(self, newborn: Newborn) -> dict:
         """The document values to record: those sent, and the recorded ones for the rest."""
         data = self.validated_data
@@ -232,5 +242,5 @@ class NewbornDocumentsSerializer(_ConfirmableSerializer):
 
 class DuplicateBirthSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    existing_id = serializers.IntegerField()
+    existing_id = serializers.IntegerField(allow_null=True)  # null: recorded outside the user's scope
     existing_url = serializers.CharField(allow_null=True)

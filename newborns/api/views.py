@@ -8,14 +8,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from newborns import services
+from newborns import privacy, services
 from newborns.api.serializers import (
     DuplicateBirthSerializer,
     NewbornCreateSerializer,
@@ -24,7 +24,7 @@ from newborns.api.serializers import (
     NewbornUpdateSerializer,
     ReasonSerializer,
 )
-from newborns.models import DocumentStatus, Newborn
+from newborns.models import AccessPoint, DocumentStatus, Newborn
 from sejagad.access import HasCapability
 from sejagad.roles import Capability, Role, can
 from sejagad.wilayah import dotted
@@ -35,9 +35,23 @@ class NewbornPagination(PageNumberPagination):
     max_page_size = 200
 
 
+def _not_a_number(value: str) -> None:
+    # A NIK in a query string lands in every proxy and server access log: numbers go in a POST body.
+    if privacy.is_number_search(value):
+        raise DjangoValidationError(
+            gettext_lazy(
+                "NIK atau nomor KK tidak boleh dikirim di alamat (query string). "
+                'Kirim lewat POST /api/newborns/search/ dengan badan JSON {"q": "..."}.'
+            ),
+            code="number_in_url",
+        )
+
+
 class NewbornFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="search", label=gettext_lazy("Sebagian nama ibu atau bayi, atau NIK ibu/bayi atau nomor KK utuh")
+        method="search",
+        label=gettext_lazy("Sebagian nama ibu atau bayi (NIK dan nomor KK dicari lewat POST /api/newborns/search/)"),
+        validators=[_not_a_number],
     )
     kecamatan = django_filters.CharFilter(method="in_region", label=gettext_lazy("Kode kecamatan, mis. 73.22.03"))
     desa = django_filters.CharFilter(method="in_desa", label=gettext_lazy("Kode desa/kelurahan, mis. 73.22.03.2004"))
@@ -71,6 +85,26 @@ class NewbornFilter(django_filters.FilterSet):
     def born_in_month(self, queryset, name, value):
         year, month = (int(part) for part in value.split("-"))
         return queryset.born_in_month(year, month)
+
+
+class NewbornSearch(NewbornFilter):
+    """The same filters read from a POST body, where a whole NIK or KK number may be searched."""
+
+    q = django_filters.CharFilter(
+        method="search",
+        required=True,
+        label=gettext_lazy("Sebagian nama ibu atau bayi, atau NIK ibu/bayi atau nomor KK utuh"),
+    )
+
+
+class SearchSerializer(serializers.Serializer):
+    """What POST /api/newborns/search/ reads: a JSON object; NewbornSearch then checks the values."""
+
+    q = serializers.CharField(help_text=gettext_lazy("NIK ibu/bayi atau nomor KK utuh, atau sebagian nama"))
+    kecamatan = serializers.CharField(required=False)
+    desa = serializers.CharField(required=False)
+    document_status = serializers.ChoiceField(choices=DocumentStatus.choices, required=False)
+    birth_month = serializers.CharField(required=False)
 
 
 _duplicate_response = OpenApiResponse(
@@ -110,6 +144,11 @@ _duplicate_response = OpenApiResponse(
         request=ReasonSerializer,
         responses=NewbornSerializer,
     ),
+    search=extend_schema(
+        summary=gettext_lazy("Cari bayi dengan NIK, nomor KK atau nama (POST: nomor tidak masuk alamat)"),
+        request=SearchSerializer,
+        responses=NewbornSerializer(many=True),
+    ),
     documents=extend_schema(
         summary=gettext_lazy("Catat dokumen Dukcapil (KK, akta, NIK)"),
         request=NewbornDocumentsSerializer,
@@ -120,6 +159,7 @@ class NewbornViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Babies in the user's scope; a record outside it answers 404. Records are never deleted here."""
 
     serializer_class = NewbornSerializer
+    lookup_value_regex = "[0-9]+"  # any other id is a 404 at the router, never a query
     permission_classes = [HasCapability]
     required_capability = {
         "GET": Capability.VIEW_NEWBORNS,
@@ -143,10 +183,33 @@ class NewbornViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        context["mask_identity_numbers"] = self.action == "list" or not can(
+        context["mask_identity_numbers"] = self.action in ("list", "search") or not can(
             self.request.user, Capability.VIEW_IDENTITY_NUMBERS
         )
         return context
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        privacy.log_identity_access(
+            user=request.user, where=AccessPoint.API_RETRIEVE, newborn_ids=[response.data["id"]]
+        )
+        return response
+
+    @action(detail=False, methods=["post"], required_capability=Capability.VIEW_NEWBORNS)
+    def search(self, request):
+        """Lists read filters from the query string; a number is searched from the body instead."""
+        body = SearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        found = NewbornSearch(data=body.validated_data, queryset=self.get_queryset(), request=request)
+        if not found.is_valid():
+            raise ValidationError(found.errors)
+        page = self.paginate_queryset(found.qs)
+        if privacy.is_number_search(found.form.cleaned_data["q"]):
+            # A hit on a whole number confirms whose number it is, although the answer masks it.
+            privacy.log_identity_access(
+                user=request.user, where=AccessPoint.SEARCH, newborn_ids=[b.pk for b in page], whole=True
+            )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_serializer_class(self):
         # What a write accepts; every answer is rendered with NewbornSerializer (see _render).
@@ -155,6 +218,8 @@ class NewbornViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def _render(self, newborn: Newborn, status_code: int = status.HTTP_200_OK) -> Response:
         # Services hand back bare rows; one joined read keeps the representation to a single query.
         newborn = Newborn.objects.for_lists().get(pk=newborn.pk)
+        # An answer to a write shows the record as retrieve does, numbers whole for the roles that see them.
+        privacy.log_identity_access(user=self.request.user, where=AccessPoint.API_RETRIEVE, newborn_ids=[newborn.pk])
         return Response(NewbornSerializer(newborn, context=self.get_serializer_context()).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
@@ -180,6 +245,8 @@ class NewbornViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self._render(newborn)
 
     def _duplicate(self, exc: services.DuplicateBirth) -> dict:
+        if not privacy.visible_duplicate(exc.existing, self.request.user):
+            return {"detail": str(privacy.DUPLICATE_ELSEWHERE), "existing_id": None, "existing_url": None}
         url = self.request.build_absolute_uri(reverse("newborns:detail", args=[exc.existing.pk]))
         return {"detail": str(exc), "existing_id": exc.existing.pk, "existing_url": url}
 

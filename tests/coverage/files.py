@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
@@ -39,3 +40,32 @@ def xlsx_upload(header, rows, name="data.xlsx") -> SimpleUploadedFile:
         xlsx_bytes(header, rows),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+def bytes_upload(content: bytes, name="data.csv") -> SimpleUploadedFile:
+    """A file exactly as given: another encoding, stray bytes, a broken workbook."""
+    return SimpleUploadedFile(name, content)
+
+
+def csv_upload_in(encoding: str, header, rows, name="data.csv") -> SimpleUploadedFile:
+    """A CSV written as Excel or another tool would in ``encoding`` ("utf-16" writes its byte order mark)."""
+    return bytes_upload(csv_text(header, rows).encode(encoding), name)
+
+
+def zip_without_a_workbook(name="data.xlsx") -> SimpleUploadedFile:
+    """A zip archive named .xlsx that holds no workbook: passes the size check, fails when read."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("catatan.txt", "bukan lembar kerja")
+    return bytes_upload(out.getvalue(), name)
+
+
+def xlsx_upload_patched(header, rows, old: bytes, new: bytes, name="data.xlsx") -> SimpleUploadedFile:
+    """An XLSX whose sheet XML had ``old`` replaced by ``new``, as a broken tool might write it."""
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes(header, rows)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            archive.writestr(item, data.replace(old, new) if item.filename.startswith("xl/worksheets/") else data)
+    return bytes_upload(out.getvalue(), name)

@@ -85,6 +85,7 @@ def test_participant_errors_name_the_segment_and_active_above_total(district, im
     assert not ParticipantCount.objects.exists()
 
 
+@pytest.mark.both_databases
 def test_preview_counts_rows_to_add_and_change_then_commit_writes_them_all(district, import_population):
     import_population(
         [["73.22.03.2004", "", "2024-S2", "1000", "", ""], ["73.22.03.2005", "", "2024-S2", "800", "", ""]]
@@ -119,6 +120,7 @@ def test_importing_the_same_file_again_changes_nothing(district, import_particip
     assert dict(ParticipantCount.objects.values_list("segment", "updated_at")) == stamps
 
 
+@pytest.mark.both_databases
 def test_the_commit_is_all_or_nothing_when_the_database_refuses_a_row(district, import_population, monkeypatch):
     record = import_population(
         [["73.22.03.2004", "", "2024-S2", "1000", "", ""], ["73.22.03.2005", "", "2024-S2", "800", "", ""]],
@@ -195,6 +197,7 @@ def test_an_xlsx_that_unpacks_too_large_is_refused(district, settings):
         services.start_import(kind=ImportKind.POPULATION, uploaded=bomb, by=None)
 
 
+@pytest.mark.both_databases
 def test_the_staging_path_for_other_databases_gives_the_same_result(district, import_population, monkeypatch):
     """SQLite (the embedded default) fills staging with batched inserts, PostgreSQL with COPY: same outcome."""
     from coverage import bulk

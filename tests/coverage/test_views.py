@@ -190,3 +190,21 @@ def test_a_large_upload_goes_to_the_worker_and_the_page_polls_its_progress(
     CoverageImport.objects.filter(pk=record.pk).update(status=ImportStatus.PREVIEWED, progress=100)
     fragment = client.get(reverse("coverage:import_progress", args=[record.pk]), headers={"HX-Request": "true"})
     assert fragment["HX-Refresh"] == "true"
+
+
+def test_region_names_a_spreadsheet_would_run_are_escaped_in_the_export(client, staff, luwu_2021):
+    # A name edited in the admin could start with a formula trigger, a carriage return included.
+    Region.objects.filter(code="73.22.03").update(name='=HYPERLINK("http://contoh.invalid","Masamba")')
+    Region.objects.filter(code="73.22.11").update(name="\r=1+1")
+    client.force_login(staff)
+    response = client.get(reverse("coverage:export"), {"periode": "2021-S2", "format": "csv"})
+    names = {
+        row["kode_wilayah"]: row["nama_wilayah"]
+        for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    }
+    assert names["73.22.03"] == '\'=HYPERLINK("http://contoh.invalid","Masamba")'
+    assert names["73.22.11"] == "'\r=1+1"
+    xlsx = client.get(reverse("coverage:export"), {"periode": "2021-S2", "format": "xlsx"})
+    cells = {row[0]: row[1] for row in load_workbook(io.BytesIO(xlsx.content)).active.values}
+    assert cells["73.22.03"].startswith("'=")
+    assert cells["73.22.11"].startswith("'")  # the sheet stores the carriage return as a line break

@@ -21,6 +21,7 @@ def born(days_ago: int, serial: int = 1, **kw) -> Newborn:
     return register(birth_date=TODAY - datetime.timedelta(days=days_ago), mother_nik=mother_nik(serial), **kw)
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize(
     ("birth", "registration", "nik"),
     [
@@ -49,6 +50,7 @@ def test_a_birth_just_before_local_midnight_counts_on_its_local_date(district, s
     assert nik_deadline(timezone.localdate(moment)) == datetime.date(2026, 4, 30)
 
 
+@pytest.mark.both_databases
 @pytest.mark.parametrize(
     ("days_left", "level"),
     [
@@ -69,6 +71,7 @@ def test_every_level_boundary_in_sql_and_python(district, days_left, level):
     assert level_of(TODAY + datetime.timedelta(days=days_left), done=False, today=TODAY) == level
 
 
+@pytest.mark.both_databases
 def test_every_transition_as_days_pass(district):
     baby = born(0)
     seen = []
@@ -147,6 +150,7 @@ def test_each_run_is_logged_with_how_many_moved_to_each_level(district):
     assert result.run == run
 
 
+@pytest.mark.both_databases
 def test_the_daily_job_looks_only_at_rows_whose_level_the_calendar_changes(district):
     babies = [born(days_ago, serial=i + 1) for i, days_ago in enumerate(range(0, 100, 3))]
     flag_deadlines(today=TODAY)
@@ -221,6 +225,7 @@ def test_statement_count_does_not_grow_with_babies(district):
     assert len(many) == len(few)
 
 
+@pytest.mark.both_databases
 def test_worse_level_notifies_midwife_and_dinkes_once_per_level(district, mailoutbox):
     from enrollment.services import email_notifications
 
@@ -282,3 +287,27 @@ def test_nik_update_is_done_only_when_bpjs_holds_the_nik(district):
     enrollment = update_enrollment(enrollment=enrollment, by=bpjs, **registered)
     assert (enrollment.registration_level, enrollment.nik_level) == (FlagLevel.SELESAI, FlagLevel.SELESAI)
     assert enrollment.history.first().history_user == bpjs
+
+
+@pytest.mark.both_databases
+def test_a_baby_that_leaves_a_level_and_comes_back_is_not_told_twice(district):
+    dinkes = UserFactory(role=Role.STAF_DINKES)
+    born(22)  # 6 days left: KRITIS
+    flag_deadlines(today=TODAY)
+    # The server's date was wrong and is put right (a full re-run): PERHATIAN again, then KRITIS again.
+    flag_deadlines(today=TODAY - datetime.timedelta(days=20))
+    assert Enrollment.objects.get().registration_level == FlagLevel.PERHATIAN
+    flag_deadlines(today=TODAY, full=True)
+    assert Enrollment.objects.get().registration_level == FlagLevel.KRITIS
+    assert list(Notification.objects.filter(recipient=dinkes).values_list("level", flat=True)) == [FlagLevel.KRITIS]
+
+
+@pytest.mark.both_databases
+def test_a_move_to_a_milder_at_risk_level_brings_no_notice(district):
+    dinkes = UserFactory(role=Role.STAF_DINKES)
+    born(22)  # 6 days left: KRITIS
+    flag_deadlines(today=TODAY)
+    flag_deadlines(today=TODAY - datetime.timedelta(days=5))  # 11 days left: MENDESAK, better than KRITIS
+    enrollment = Enrollment.objects.get()
+    assert enrollment.registration_level == FlagLevel.MENDESAK
+    assert list(Notification.objects.filter(recipient=dinkes).values_list("level", flat=True)) == [FlagLevel.KRITIS]

@@ -149,14 +149,12 @@ def varied_district(district):
         ("staf", {"wilayah": "73.22.03"}),
         ("staf", {"wilayah": "73.22.03.2004"}),
         ("staf", {"dari": f"{TODAY() - datetime.timedelta(days=120):%Y-%m}"}),
-        ("bidan", {}),
         ("kecamatan", {}),
     ],
 )
 def test_every_linked_figure_equals_the_count_of_the_list_it_opens(client, varied_district, who, params):
     user = {
         "staf": lambda: UserFactory(role=Role.STAF_DINKES),
-        "bidan": lambda: BidanFactory(),
         "kecamatan": lambda: UserFactory(role=Role.STAF_DINKES, region=Region.objects.get(code="73.22.03")),
     }[who]()
     client.force_login(user)
@@ -221,14 +219,20 @@ def test_a_region_outside_the_users_scope_is_not_found(client, district):
     assert client.get(reverse("home"), {"wilayah": "73.22.03"}).status_code == 404
 
 
-def test_bidan_dashboard_counts_only_her_babies(client, district):
-    born(10, 1)
-    born(10, 2, facility=Facility.objects.get(code="PKM-732211"))
+def test_bidan_home_lists_her_facilitys_babies_and_no_district_figures(client, district):
+    mine = born(10, 1)
+    other = born(10, 2, facility=Facility.objects.get(code="PKM-732211"))
     flag_deadlines()
     client.force_login(BidanFactory())
     response = client.get(reverse("home"))
-    assert response.context["figures"]["births"] == 1
-    assert response.context["coverage"] is None  # no coverage capability
+    assert response.status_code == 200
+    assert "figures" not in response.context
+    assert "Dasbor" not in response.text
+    assert f'href="{reverse("newborns:detail", args=[mine.pk])}"' in response.text
+    assert f'href="{reverse("newborns:detail", args=[other.pk])}"' not in response.text
+    assert "Tambah kelahiran" in response.text
+    # The dashboard fragment is not hers either, with or without a region asked for.
+    assert client.get(reverse("home"), {"wilayah": "73.22"}, headers={"HX-Request": "true"}).status_code == 403
 
 
 def test_fresh_district_is_told_what_to_do_first(client, staf):
