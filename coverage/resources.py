@@ -25,6 +25,16 @@ class CleanCellsResource(resources.ModelResource):
                     _("Sel %(column)s berisi karakter tidak sah (%(char)s).") % {"column": column, "char": char}
                 )
             row[column] = ascii_digits(value)
+        check_region_in_scope(row, kwargs.get("user"))
+
+
+def check_region_in_scope(row, user) -> None:
+    """An admin imports only the regions inside their own, as the import page allows (issue: scope on every
+    write path)."""
+    scope = getattr(user, "scope_region", None)
+    code = str(row.get("kode_wilayah") or "").strip()
+    if scope is not None and code and not (code == scope.code or code.startswith(scope.code + ".")):
+        raise ValueError(_("Wilayah %(code)s di luar wilayah Anda.") % {"code": code[:20]})
 
 
 class PopulationResource(CleanCellsResource):

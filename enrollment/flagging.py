@@ -181,16 +181,22 @@ class FlagResult:
 
 
 def last_run() -> FlagRun | None:
-    return FlagRun.objects.filter(finished_at__isnull=False).order_by("-day", "-started_at").first()
+    # The run that ran last, not the latest day: after a clock put right, "since" is that run's day.
+    return FlagRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+
+
+def daily_run_due(now: datetime.datetime | None = None) -> bool:
+    """Today's run should have finished by now: DEADLINE_FLAG_HOUR plus the job's time limit has passed."""
+    now = timezone.localtime(now)
+    limit = datetime.timedelta(seconds=settings.JOB_TIME_LIMITS["enrollment.tasks.flag_deadlines"])
+    return now >= now.replace(hour=settings.DEADLINE_FLAG_HOUR, minute=0, second=0, microsecond=0) + limit
 
 
 def daily_run_missed(now: datetime.datetime | None = None) -> bool:
-    """Today's run should have finished by now (DEADLINE_FLAG_HOUR plus the job's time limit) and has not.
-    A run is one transaction, so a run whose worker died left no FlagRun behind."""
-    now = timezone.localtime(now)
-    limit = datetime.timedelta(seconds=settings.JOB_TIME_LIMITS["enrollment.tasks.flag_deadlines"])
-    due = now.replace(hour=settings.DEADLINE_FLAG_HOUR, minute=0, second=0, microsecond=0) + limit
-    return now >= due and not FlagRun.objects.filter(day=now.date(), finished_at__isnull=False).exists()
+    """Today's run is due and has not finished. A run is one transaction, so a run whose worker died left no
+    FlagRun behind."""
+    today = timezone.localdate(now)
+    return daily_run_due(now) and not FlagRun.objects.filter(day=today, finished_at__isnull=False).exists()
 
 
 @transaction.atomic

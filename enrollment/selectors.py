@@ -2,7 +2,9 @@
 
 from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.db.models.functions import Greatest, TruncMonth
+from django.utils import timezone
 
+from enrollment import flagging
 from enrollment.models import AT_RISK, NIK_UPDATED, REGISTERED, Enrollment
 
 WORKLISTS = ("risiko", "bpjs", "dinsos")
@@ -128,3 +130,10 @@ def monthly_series(user, *, region, born_from, born_to) -> list[dict]:
         )
         .order_by("month")
     )
+
+
+def deadline_check(now=None) -> dict:
+    """The daily deadline job as Dinkes sees it: its last run, and whether today's is overdue (one query)."""
+    last = flagging.last_run()
+    today = timezone.localdate(now)
+    return {"last": last, "overdue": flagging.daily_run_due(now) and not (last and last.day >= today)}

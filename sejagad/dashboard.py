@@ -95,6 +95,7 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
         ],
         "at_risk": list(enrollment.worklist(user, kind="risiko", **area)[:10]),
         "coverage": None,
+        "deadline_check": enrollment.deadline_check(),
     }
     children = _children(region)
     births, at_risk = {}, {}

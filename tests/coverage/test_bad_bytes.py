@@ -304,3 +304,19 @@ def test_a_default_period_typed_in_full_width_digits_is_stored_in_ascii(district
 
     assert record.status == ImportStatus.DONE, record.errors
     assert list(PopulationCount.objects.values_list("period", flat=True)) == ["2021-S2"]
+
+
+def test_the_admin_import_refuses_a_region_outside_the_admins_own(two_kabupaten):
+    admin = UserFactory(role=Role.ADMIN_DINKES, is_staff=True, is_superuser=True)  # region 73.22
+    client = Client(raise_request_exception=False)
+    client.force_login(admin)
+    content = b"kode_wilayah,periode,jumlah_penduduk,sumber\n73.22,2021-S2,5,DKB\n73.24,2021-S2,7,DKB\n"
+
+    response = client.post(
+        "/admin/coverage/populationcount/import/",
+        {"format": "0", "import_file": SimpleUploadedFile("a.csv", content)},
+    )
+
+    assert response.status_code == 200
+    assert "Wilayah 73.24 di luar wilayah Anda." in response.text
+    assert not PopulationCount.objects.exists()

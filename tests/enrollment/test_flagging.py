@@ -297,9 +297,19 @@ def test_a_baby_that_leaves_a_level_and_comes_back_is_not_told_twice(district):
     # The server's date was wrong and is put right (a full re-run): PERHATIAN again, then KRITIS again.
     flag_deadlines(today=TODAY - datetime.timedelta(days=20))
     assert Enrollment.objects.get().registration_level == FlagLevel.PERHATIAN
-    flag_deadlines(today=TODAY, full=True)
+    flag_deadlines(today=TODAY)
     assert Enrollment.objects.get().registration_level == FlagLevel.KRITIS
     assert list(Notification.objects.filter(recipient=dinkes).values_list("level", flat=True)) == [FlagLevel.KRITIS]
+
+
+def test_after_a_clock_put_right_the_next_day_catches_what_the_calendar_moved(district):
+    born(13)  # 15 days left today: PERHATIAN; MENDESAK (14 days) tomorrow
+    flag_deadlines(today=TODAY + datetime.timedelta(days=1))  # the server's clock ran a day ahead
+    flag_deadlines(today=TODAY)  # put right: every row again, PERHATIAN
+    assert Enrollment.objects.get().registration_level == FlagLevel.PERHATIAN
+    run = flag_deadlines(today=TODAY + datetime.timedelta(days=1))  # the real tomorrow
+    assert Enrollment.objects.get().registration_level == FlagLevel.MENDESAK
+    assert run.run.examined == 1
 
 
 @pytest.mark.both_databases

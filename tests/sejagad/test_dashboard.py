@@ -254,3 +254,35 @@ def test_dashboard_query_count_does_not_grow_with_the_data(client, staf):
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("home"))
     assert len(many) == len(few) <= 15
+
+
+def test_dinkes_sees_when_the_deadline_check_last_ran_and_when_todays_is_overdue(client, staf, settings):
+    client.force_login(staf)
+    # Today's run was due at 00:00 (no time limit), so from the first minute of the day it is overdue.
+    settings.DEADLINE_FLAG_HOUR = 0
+    settings.JOB_TIME_LIMITS = {**settings.JOB_TIME_LIMITS, "enrollment.tasks.flag_deadlines": 0}
+    born(10, 1)
+    flag_deadlines(today=timezone.localdate() - datetime.timedelta(days=1))
+
+    page = client.get(reverse("home")).text
+    assert "Pemeriksaan tenggat hari ini belum berjalan" in page
+
+    flag_deadlines()
+    page = client.get(reverse("home")).text
+    assert "Pemeriksaan tenggat hari ini belum berjalan" not in page
+    assert "Pemeriksaan tenggat terakhir" in page
+
+
+def test_todays_deadline_check_is_overdue_only_after_its_hour_and_time_limit(district, settings):
+    from enrollment.selectors import deadline_check
+
+    settings.DEADLINE_FLAG_HOUR = 6
+    today = timezone.localdate()
+    six = timezone.make_aware(datetime.datetime.combine(today, datetime.time(6, 0)))
+    limit = settings.JOB_TIME_LIMITS["enrollment.tasks.flag_deadlines"]
+    flag_deadlines(today=today - datetime.timedelta(days=1))
+
+    assert deadline_check(now=six + datetime.timedelta(seconds=limit - 1))["overdue"] is False
+    assert deadline_check(now=six + datetime.timedelta(seconds=limit))["overdue"] is True
+    flag_deadlines(today=today)
+    assert deadline_check(now=six + datetime.timedelta(hours=17))["overdue"] is False

@@ -185,7 +185,7 @@ def production(tmp_path_factory):
     try:
         _wait(web_ready, 60, "gunicorn to answer /healthz")
         _wait(lambda: "ready." in (tmp / "worker.log").read_text(), 60, "the Celery worker to be ready")
-        yield {"browser": browser, "processes": processes, "logs": logs, "env": env}
+        yield {"browser": browser, "processes": processes, "logs": logs, "env": env, "venv": venv}
     finally:
         for process in processes.values():
             process.send_signal(signal.SIGTERM)
@@ -283,3 +283,20 @@ def test_beat_starts_with_the_schedule(production):
 def test_gunicorn_command_is_the_one_docker_compose_runs():
     _, cmd = _dockerfile()
     assert shlex.join(_compose_command("web")) == shlex.join(cmd)
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[=\[ ]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_installed_package_is_pinned_in_requirements(production):
+    """The Dockerfile's install holds nothing requirements.txt does not pin, at the pinned version."""
+    lines = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    pins = {_name(line): line.split("==")[1] for line in lines if line}
+    assert all("==" in line for line in lines if line), "every requirement is pinned with =="
+    freeze = _run([str(production["venv"] / "bin" / "pip"), "freeze"], production["env"]).stdout.split()
+    installed = {_name(line): line.split("==")[1] for line in freeze}
+    assert not set(installed) - set(pins), f"installed but not pinned: {sorted(set(installed) - set(pins))}"
+    assert not set(pins) - set(installed), f"pinned but not installed: {sorted(set(pins) - set(installed))}"
+    assert installed == pins
+    _run([str(production["venv"] / "bin" / "pip"), "check"], production["env"])
