@@ -8,17 +8,21 @@ PIP := $(VENV)/bin/pip
 
 ## make run: install, migrate, load Luwu Utara and demo data, then serve web + worker + beat.
 run: setup
+	@echo "==> [4/4] Menjalankan web, worker dan beat (Ctrl-C untuk berhenti) ..."
 	$(PY) manage.py serve
 
 ## make setup: everything `make run` does before it starts the processes (safe to repeat).
 setup: $(VENV)/.installed
+	@echo "==> [2/4] Menyiapkan terjemahan dan basis data (migrate) ..."
 	$(PY) manage.py compile_translations
 	$(PY) manage.py migrate --noinput
+	@echo "==> [3/4] Mengisi data demo Luwu Utara (sekitar 15 detik) ..."
 	$(PY) manage.py seed_demo
 
 $(VENV)/.installed: requirements.txt
+	@echo "==> [1/4] Memasang paket Python ke $(VENV) (sekali saja; beberapa menit pada sambungan lambat) ..."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --progress-bar off -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt

@@ -23,7 +23,7 @@ class ImportForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         limit = max_upload_bytes() // 1024 // 1024
-        self.fields["file"].help_text = _("Paling besar %(limit)s MB. Format kolom: lihat docs/COVERAGE.md.") % {
+        self.fields["file"].help_text = _("Paling besar %(limit)s MB. Format kolom: lihat berkas contoh.") % {
             "limit": limit
         }
 

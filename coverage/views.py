@@ -2,6 +2,7 @@
 
 import csv
 import io
+from pathlib import Path
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -18,6 +19,7 @@ from coverage.models import CoverageImport, ImportStatus, period_label
 from sejagad import selectors as core
 from sejagad.access import capability_required
 from sejagad.roles import Capability
+from sejagad.samples import sample_download, sample_names
 from sejagad.spreadsheets import escape_formula
 
 
@@ -148,7 +150,19 @@ def import_list(request):
                 messages.warning(request, record.message)
             return redirect("coverage:import_detail", pk=record.pk)
     imports = selectors.recent_imports(user=request.user)
-    return render(request, "coverage/import_list.html", {"form": form, "imports": imports})
+    return render(
+        request,
+        "coverage/import_list.html",
+        {"form": form, "imports": imports, "samples": sample_names(SAMPLES_DIR)},
+    )
+
+
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
+
+
+@capability_required(Capability.IMPORT_COVERAGE)
+def import_sample(request, name):
+    return sample_download(SAMPLES_DIR, name)
 
 
 @capability_required(Capability.IMPORT_COVERAGE)
@@ -156,7 +170,8 @@ def import_detail(request, pk):
     record = get_object_or_404(
         CoverageImport.objects.visible_to(request.user).select_related("uploaded_by", "region"), pk=pk
     )
-    return render(request, "coverage/import_detail.html", {"record": record})
+    samples = sample_names(SAMPLES_DIR) if record.error_count else []
+    return render(request, "coverage/import_detail.html", {"record": record, "samples": samples})
 
 
 @capability_required(Capability.IMPORT_COVERAGE)

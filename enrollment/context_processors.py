@@ -1,9 +1,12 @@
-from enrollment.models import Notification
+from enrollment.models import Digest, Notification
 
 
 def notifications(request):
-    """The unread count beside the bell in every page's header (one COUNT on an index)."""
+    """The unread count beside the bell in every page's header: her unread digests and Kritis notices
+    (one COUNT over both, each on an index)."""
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {"unread_notifications": 0}
-    return {"unread_notifications": Notification.objects.live().filter(recipient=user, read_at__isnull=True).count()}
+    notices = Notification.objects.live().filter(recipient=user, read_at__isnull=True).values("id")
+    digests = Digest.objects.filter(recipient=user, read_at__isnull=True).values("id")
+    return {"unread_notifications": notices.union(digests, all=True).count()}

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from enrollment import selectors
 from enrollment.models import EnrollmentStatus, ExportLog
+from enrollment.services import pbi_clock
 from newborns.models import AccessPoint
 from newborns.privacy import log_identity_access, shown_to
 from sejagad.spreadsheets import escape_formula
@@ -58,6 +59,20 @@ COLUMNS = (
     Column("Status", "status", STATUS),
 )
 HEADERS = [c.header for c in COLUMNS]
+
+# Each list downloads under its own Indonesian name and the day: ``bpjs-nik-terbit-2026-11-24.xlsx``.
+FILE_NAMES = {
+    "risiko": "risiko",
+    "aktivasi": "perlu-aktivasi-ulang",
+    "bpjs": "bpjs-nik-terbit",
+    "dinsos": "dinsos-calon-pbi",
+}
+
+
+def file_name(kind: str, extension: str, *, today: datetime.date | None = None) -> str:
+    return f"{FILE_NAMES.get(kind, 'risiko')}-{today or timezone.localdate():%Y-%m-%d}.{extension}"
+
+
 SOURCES = list(dict.fromkeys(c.source for c in COLUMNS))
 
 
@@ -177,3 +192,50 @@ def bench_rows(user=None) -> int:
     for _chunk in csv_text(HEADERS, counting(export_rows(selectors.worklist(user, kind="risiko"), user))):
         pass
     return counted
+
+
+# The Surat Keputusan's annex of PBI proposals: fixed Indonesian headers, one row per standing proposal.
+PBI_HEADERS = [
+    "Nama bayi",
+    "Nama sementara",
+    "NIK bayi",
+    "Nomor KK",
+    "Nama ibu",
+    "NIK ibu",
+    "Tanggal lahir",
+    "Jenis kelamin",
+    "Desa",
+    "Kecamatan",
+    "Segmen usulan",
+    "Tanggal usulan",
+    "Diusulkan oleh",
+    "Batas usulan PBI (lahir + 3 bulan)",
+    "Sisa hari saat diusulkan",
+    "Dokumen belum lengkap",
+]
+
+
+def pbi_proposal_rows(proposals, user) -> Iterator[list]:
+    """The proposals (``PbiProposal`` rows with their babies) as the SK annex's typed cells, text
+    formula-escaped by the writers; NIK and KK whole only for a role that sees them."""
+    for p in proposals:
+        baby = p.enrollment.newborn
+        clock = pbi_clock(p.enrollment, on=p.proposed_on)
+        yield [
+            baby.given_name,
+            baby.temporary_name,
+            shown_to(user, baby.nik),
+            shown_to(user, baby.mother.kk_number),
+            baby.mother.name,
+            shown_to(user, baby.mother.nik),
+            baby.birth_date,
+            baby.get_sex_display(),
+            baby.desa.name,
+            baby.desa.parent.name if baby.desa.parent else "",
+            p.segment,
+            p.proposed_on,
+            p.proposed_by.get_full_name() or p.proposed_by.username,
+            clock["deadline"],
+            clock["days_left"],
+            ", ".join(str(m) for m in clock["missing"]),
+        ]

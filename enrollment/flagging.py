@@ -9,9 +9,11 @@ the calendar moves:
    run's day, found through the deadline indexes, plus rows changed since the last run; the first run, a
    change of windows or ``full=True`` looks at every row;
 3. for each deadline, the level each of those rows should have is one CASE expression; one GROUP BY counts
-   the moves and one INSERT ... SELECT ... ON CONFLICT DO NOTHING notifies the midwife and the Dinkes staff
-   of babies moving to a worse at-risk level (once per level, ever);
-4. one UPDATE moves both levels of the rows where either differs.
+   the moves and one INSERT ... SELECT ... ON CONFLICT DO NOTHING tells the midwife and the Dinkes staff
+   of babies entering Kritis (once per baby and deadline, ever; at most ``KRITIS_NOTICES_PER_DAY`` each a
+   day; none on a full run, which finds every baby "new");
+4. one UPDATE moves both levels of the rows where either differs;
+5. one GROUP BY writes each recipient's digest of the day: her babies at risk per deadline and level.
 All in one transaction: a worker killed halfway leaves nothing half-done, and a re-run changes nothing.
 """
 
@@ -23,7 +25,17 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, F, OuterRef, PositiveSmallIntegerField, Q, Subquery, Value, When
 from django.utils import timezone
 
-from enrollment.models import NIK_UPDATED, REGISTERED, Deadline, Enrollment, FlagLevel, FlagRun, Notification
+from enrollment.models import (
+    AT_RISK,
+    NIK_UPDATED,
+    REGISTERED,
+    Deadline,
+    Digest,
+    Enrollment,
+    FlagLevel,
+    FlagRun,
+    Notification,
+)
 from newborns.deadlines import NIK_UPDATE_MONTHS, REGISTRATION_DAYS
 from newborns.models import Newborn
 from sejagad.db import AddDays, AddMonths
@@ -142,29 +154,129 @@ def level_case(deadline: Deadline, today: datetime.date) -> Case:
     )
 
 
-def _notify_worsening(deadline: Deadline, worsening) -> int:
-    """Notify the midwife and the Dinkes staff of each baby about to move to a worse at-risk level;
-    ``worsening`` yields (enrollment id, new level)."""
-    sql, params = _sql(worsening)
+def _recipients_sql(enrollments_sql: str) -> str:
+    """Each (recipient, row) pair for the rows of ``enrollments_sql`` (a SELECT whose first column is an
+    enrollment id): the bidan of the baby's attendance or facility, and every Dinkes officer whose region
+    holds the baby at any level down to her own desa (every loaded region when she has none), as
+    ``Newborn.objects.in_scope_of`` sees them. Takes the parameters BIDAN, STAF_DINKES after the SELECT's."""
     newborn, user = Newborn._meta.db_table, _user_table()
-    # A bidan hears of the babies she attended or born at her facility; a Dinkes officer of every baby
-    # in her region, at any level down to her own desa (every loaded region when she has none), as
-    # ``Newborn.objects.in_scope_of`` sees them.
-    recipients = f"""
-        SELECT u.id, e.id, w.new_level FROM ({sql}) w
+    return f"""
+        SELECT u.id AS recipient_id, w.* FROM ({enrollments_sql}) w
         JOIN {Enrollment._meta.db_table} e ON e.id = w.id
         JOIN {newborn} n ON n.id = e.newborn_id
         JOIN {user} u ON u.is_active AND (
             (u.role = %s AND (u.id = n.attending_midwife_id OR u.facility_id = n.facility_id))
             OR (u.role = %s AND (u.region_id IS NULL OR n.desa_id = u.region_id
                 OR n.desa_id LIKE u.region_id || '.%%')))"""
+
+
+def notices_per_day() -> int:
+    """At most this many immediate notices per recipient a day (settings; default 10); the rest are in
+    the digest. A big import of births must not bury the bidan's phone."""
+    return settings.KRITIS_NOTICES_PER_DAY
+
+
+def _notify_entering_kritis(deadline: Deadline, entering) -> int:
+    """Tell the midwife and the Dinkes officers of each baby about to enter Kritis (once per baby and
+    deadline, ever), at most ``notices_per_day()`` each a calendar day, writes and the daily job together;
+    ``entering`` yields (enrollment id, deadline date)."""
+    sql, params = _sql(entering)
+    table = Notification._meta.db_table
+    # The day she receives them on, whatever day the levels were computed for.
+    start_of_day = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
+    # Numbered per recipient, nearest deadline first, after what she was already told today.
+    ranked = f"""
+        SELECT r.recipient_id, r.id, ROW_NUMBER() OVER (PARTITION BY r.recipient_id ORDER BY r.due, r.id) AS rn
+        FROM ({_recipients_sql(sql)}) r
+        WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE x.recipient_id = r.recipient_id
+                          AND x.enrollment_id = r.id AND x.deadline = %s AND x.level = %s)"""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {Notification._meta.db_table} (recipient_id, enrollment_id, level, deadline, created_at)"
-            f" SELECT r.*, %s, %s FROM ({recipients}) r WHERE true ON CONFLICT DO NOTHING",
-            [deadline.value, timezone.now(), *params, Role.BIDAN, Role.STAF_DINKES],
+            f"INSERT INTO {table} (recipient_id, enrollment_id, level, deadline, created_at)"
+            f" SELECT k.recipient_id, k.id, %s, %s, %s FROM ({ranked}) k"
+            f" WHERE k.rn + (SELECT COUNT(*) FROM {table} t WHERE t.recipient_id = k.recipient_id"
+            f" AND t.created_at >= %s) <= %s ON CONFLICT DO NOTHING",
+            [
+                FlagLevel.KRITIS,
+                deadline.value,
+                timezone.now(),
+                *params,
+                Role.BIDAN,
+                Role.STAF_DINKES,
+                deadline.value,
+                FlagLevel.KRITIS,
+                start_of_day,
+                notices_per_day(),
+            ],
         )
         return cursor.rowcount
+
+
+def open_deadline_case() -> Case:
+    """Which deadline a baby is working on: registration until registered, then the NIK update."""
+    return Case(
+        When(~Q(status__in=REGISTERED), then=Value(Deadline.REGISTRATION.value)),
+        default=Value(Deadline.NIK.value),
+    )
+
+
+def open_level_case() -> Case:
+    """The level of that deadline, which is also the baby's worst level (the nearer deadline is never
+    milder than the later one while both are open)."""
+    return Case(
+        When(~Q(status__in=REGISTERED), then=F("registration_level")),
+        default=F("nik_level"),
+        output_field=PositiveSmallIntegerField(),
+    )
+
+
+def write_digests(today: datetime.date) -> int:
+    """One digest per recipient for ``today``: her babies at risk counted per open deadline and level in one
+    GROUP BY over the recipients' join, written once (the unique day makes a re-run a no-op)."""
+    from enrollment.selectors import NEEDS_REACTIVATION  # the worklists' own split
+
+    rows = (
+        Enrollment.objects.live()
+        .annotate(
+            open_deadline=open_deadline_case(),
+            open_level=open_level_case(),
+            list_kind=Case(When(NEEDS_REACTIVATION, then=Value("aktivasi")), default=Value("risiko")),
+        )
+        .filter(open_level__in=AT_RISK)
+        .order_by()
+        .values("id", "list_kind", "open_deadline", "open_level")
+    )
+    sql, params = _sql(rows)
+    grouped = (
+        f"SELECT g.recipient_id, g.list_kind, g.open_deadline, g.open_level, COUNT(*) FROM ({_recipients_sql(sql)}) g"
+        f" GROUP BY g.recipient_id, g.list_kind, g.open_deadline, g.open_level"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(grouped, [*params, Role.BIDAN, Role.STAF_DINKES])
+        found = cursor.fetchall()
+    counts: dict[int, list[dict]] = {}
+    for recipient_id, kind, deadline, level, n in found:
+        counts.setdefault(recipient_id, []).append({"list": kind, "deadline": deadline, "level": level, "n": n})
+    from django.contrib.auth import get_user_model
+
+    # Her area for the list links; a bidan's list is already hers (attended or at her facility).
+    regions = dict(get_user_model().objects.filter(pk__in=counts, role=Role.STAF_DINKES).values_list("pk", "region_id"))
+    order = {d.value: i for i, d in enumerate(Deadline)}
+    digests = [
+        Digest(
+            recipient_id=recipient_id,
+            day=today,
+            counts=sorted(lines, key=lambda c: (c["list"] == "aktivasi", order[c["deadline"]], -c["level"])),
+            total=sum(c["n"] for c in lines),
+            region_code=regions.get(recipient_id) or "",
+        )
+        for recipient_id, lines in counts.items()
+    ]
+    # The digests already written today stay as they were: one a day, never repeated.
+    done = set(Digest.objects.filter(day=today).values_list("recipient_id", flat=True))
+    fresh = [d for d in digests if d.recipient_id not in done]
+    Digest.objects.bulk_create(fresh, ignore_conflicts=True)
+    return len(fresh)
 
 
 def _user_table() -> str:
@@ -217,7 +329,10 @@ def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full
         scope = scope.filter(
             calendar_moves(last.day, today) | Q(updated_at__gte=last.started_at) | Q(newborn_id__in=births.values("id"))
         )
-    result = _recompute(scope, today, run=run)
+    # A full run (the first after an install, new windows) finds every baby "new": it tells nobody baby by
+    # baby, the digest says it all at once.
+    result = _recompute(scope, today, run=run, notify=not full)
+    run.digests = write_digests(today)
     run.finished_at = timezone.now()
     run.examined = scope.count()
     run.created_enrollments, run.moved, run.notifications = created, result.moved, result.notifications
@@ -225,8 +340,9 @@ def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full
     return result
 
 
-def _recompute(scope, today: datetime.date, run: FlagRun | None = None) -> FlagResult:
-    """Both levels of every row in ``scope`` for ``today``; notices for the rows that get worse."""
+def _recompute(scope, today: datetime.date, run: FlagRun | None = None, notify: bool = True) -> FlagResult:
+    """Both levels of every row in ``scope`` for ``today``; with ``notify``, notices for the rows that enter
+    Kritis."""
     moved: dict[str, dict[str, int]] = {}
     notified = 0
     new_levels = {LEVEL_FIELD[deadline]: level_case(deadline, today) for deadline in Deadline}
@@ -235,8 +351,10 @@ def _recompute(scope, today: datetime.date, run: FlagRun | None = None) -> FlagR
         changing = scope.exclude(**{field: new_level}).annotate(new_level=new_level).order_by()
         moves = changing.values("new_level").annotate(n=Count("id"))
         moved[deadline.value] = {FlagLevel(m["new_level"]).name: m["n"] for m in moves}
-        worsening = changing.filter(new_level__gt=F(field), new_level__gte=FlagLevel.PERHATIAN)
-        notified += _notify_worsening(deadline, worsening.values("id", "new_level"))
+        if notify:
+            entering = changing.filter(new_level=FlagLevel.KRITIS, **{f"{field}__lt": FlagLevel.KRITIS})
+            due = DEADLINE_FIELD[deadline]
+            notified += _notify_entering_kritis(deadline, entering.values("id", due=F(due)))
     # One UPDATE for both levels, touching only the rows where either differs.
     differs = Q()
     for field, new_level in new_levels.items():

@@ -4,22 +4,32 @@ from django.utils.translation import gettext_lazy as _
 from enrollment.models import EnrollmentStatus, FlagLevel
 from newborns import validators
 from newborns.forms import DATE_INPUT
-from newborns.models import Segment
+from newborns.models import Segment, as_identity_number
 from sejagad.forms import AreaPeriodFilterMixin, BootstrapFormMixin, RegionChoiceField, limit_regions_to_work_area
 from sejagad.models import Facility, Region
 from sejagad.text import GuardedTextFormMixin
 
+# Each list's name: its tab, its page title and heading (the export's file name is in exports.FILE_NAMES).
 WORKLIST_CHOICES = [
     ("risiko", _("Bayi berisiko")),
-    ("bpjs", _("NIK terbit, BPJS belum diperbarui")),
-    ("dinsos", _("Usulan PBI (Dinsos)")),
+    ("aktivasi", _("Perlu aktivasi ulang")),
+    ("bpjs", _("NIK terbit, belum di BPJS")),
+    ("dinsos", _("Calon PBI (Dinsos)")),
 ]
+WORKLIST_TITLES = dict(WORKLIST_CHOICES)
 
 
 class WorklistFilterForm(BootstrapFormMixin, AreaPeriodFilterMixin, forms.Form):
     """The worklist filters; the export takes the very same ones, so it holds exactly the rows on screen."""
 
-    kind = forms.ChoiceField(label=_("Daftar"), choices=WORKLIST_CHOICES, required=False)
+    # Each list has its own address and menu entry; the field carries it to the export's link.
+    kind = forms.ChoiceField(label=_("Daftar"), choices=WORKLIST_CHOICES, required=False, widget=forms.HiddenInput)
+    q = forms.CharField(
+        label=_("Cari"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("Nama, NIK, nomor KK atau nomor JKN"), "type": "search"}),
+    )
     kecamatan = RegionChoiceField(
         label=_("Kecamatan"), queryset=Region.objects.none(), required=False, empty_label=_("Semua kecamatan")
     )
@@ -55,8 +65,10 @@ class WorklistFilterForm(BootstrapFormMixin, AreaPeriodFilterMixin, forms.Form):
         return data
 
     def as_log(self) -> dict:
-        """The filters as plain values, for the export log."""
+        """The filters as plain values, for the export log; a search only as its kind (the text may be a NIK)."""
         plain = {k: getattr(v, "pk", v) for k, v in self.filters().items()}
+        if text := plain.pop("q", ""):
+            plain["q"] = "(nomor)" if as_identity_number(text) else "(nama)"
         return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in plain.items()}
 
 

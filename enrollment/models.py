@@ -1,8 +1,14 @@
+import datetime
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from newborns.models import Newborn, Segment
@@ -154,7 +160,8 @@ class NotificationQuerySet(models.QuerySet):
 
 
 class Notification(models.Model):
-    """A baby moved to a worse level: one per recipient, baby, deadline and level, never repeated."""
+    """A baby entered Kritis (at most 7 days left): one per recipient, baby, deadline and level, never
+    repeated. Other levels are counted in the daily ``Digest``, not told baby by baby."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="notifications")
@@ -162,10 +169,6 @@ class Notification(models.Model):
     level = models.PositiveSmallIntegerField(choices=FlagLevel.choices)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-    # Taken by a run of the e-mail job, which sends the digest and then sets emailed_at; a second delivery
-    # of the job finds nothing to take. A claim older than the job's time limit was left by a dead worker.
-    email_claimed_at = models.DateTimeField(null=True, blank=True)
 
     objects = NotificationQuerySet.as_manager()
 
@@ -178,14 +181,99 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="notification_unread"),
-            # The e-mail job walks the recipients of notices not yet mailed, in order.
-            models.Index(
-                fields=["recipient"], condition=models.Q(emailed_at__isnull=True), name="notification_unmailed"
-            ),
         ]
 
     def __str__(self):
         return f"{self.enrollment.newborn} · {self.get_deadline_display()} · {self.get_level_display()}"
+
+    @property
+    def deadline_date(self):
+        """The deadline's date, read from the enrollment (a corrected birth date moves it)."""
+        field = "registration_deadline" if self.deadline == Deadline.REGISTRATION else "nik_deadline"
+        return getattr(self.enrollment, field)
+
+    @property
+    def days_left(self) -> int:
+        """Days left as of today, whenever the notice is read (negative once the deadline has passed)."""
+        return (self.deadline_date - timezone.localdate()).days
+
+    def days_left_display(self) -> str:
+        left = self.days_left
+        if left > 0:
+            return ngettext("sisa %(n)s hari", "sisa %(n)s hari", left) % {"n": left}
+        if left == 0:
+            return str(_("batasnya hari ini"))
+        return ngettext("terlambat %(n)s hari", "terlambat %(n)s hari", -left) % {"n": -left}
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    text: str
+    level: int
+    n: int
+    url: str
+
+
+class DigestQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Digest(models.Model):
+    """One summary a day per recipient: how many of her babies stand at each at-risk level of each deadline.
+    ``counts`` holds [{"deadline", "level", "n"}], worst first; ``region`` is her area for the list links."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    day = models.DateField()
+    counts = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    region_code = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    # Taken by a run of the e-mail job, which sends it and then sets emailed_at; a second delivery of the
+    # job finds nothing to take. A claim older than the job's time limit was left by a dead worker.
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DigestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-day", "-id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "day"], name="one_digest_per_day")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="digest_unread"),
+            models.Index(fields=["id"], condition=models.Q(emailed_at__isnull=True), name="digest_unmailed"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient} · {self.day:%Y-%m-%d}"
+
+    def lines(self) -> list[DigestLine]:
+        """What the digest says, line by line, each with the worklist it counts; the page and the e-mail
+        both read it, so they say the same."""
+        out = []
+        for c in self.counts:
+            query = {"level": c["level"]}
+            if self.region_code:
+                query["wilayah"] = self.region_code
+            if c.get("list") == "aktivasi":
+                url = reverse("enrollment:worklist_reactivation")
+                label = _("Perlu aktivasi ulang (%(deadline)s terlewat): %(n)s bayi") % {
+                    "deadline": Deadline(c["deadline"]).label,
+                    "n": c["n"],
+                }
+            else:
+                url = reverse("enrollment:worklist")
+                if c["deadline"] == Deadline.REGISTRATION:
+                    # Still to register: the list's status filter holds exactly the registration deadline.
+                    query["status"] = EnrollmentStatus.BELUM_TERDAFTAR
+                label = _("%(deadline)s · %(level)s: %(n)s bayi") % {
+                    "deadline": Deadline(c["deadline"]).label,
+                    "level": FlagLevel(c["level"]).label,
+                    "n": c["n"],
+                }
+            out.append(DigestLine(str(label), c["level"], c["n"], f"{url}?{urlencode(query)}"))
+        return out
 
 
 class FlagRun(models.Model):
@@ -201,6 +289,7 @@ class FlagRun(models.Model):
     created_enrollments = models.PositiveIntegerField(default=0)
     moved = models.JSONField(default=dict)
     notifications = models.PositiveIntegerField(default=0)
+    digests = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at"]
@@ -265,3 +354,58 @@ class Reconciliation(models.Model):
 
     def __str__(self):
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class PbiProposalQuerySet(models.QuerySet):
+    def in_scope_of(self, user):
+        return self.filter(enrollment__newborn__in=Newborn.objects.in_scope_of(user))
+
+    def standing(self):
+        """Not undone: what goes to the Surat Keputusan."""
+        return self.filter(cancelled_at__isnull=True)
+
+    def of_month(self, month: datetime.date):
+        return self.filter(period=month.replace(day=1))
+
+
+class PbiProposal(models.Model):
+    """Dinsos proposes a poor family's baby as PBI (DOMAIN.md, "PBI proposal"): who, when, which segment,
+    for which monthly SK period. Undone the same day keeps the row (with who undid it) for the record."""
+
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="pbi_proposals", verbose_name=_("kepesertaan")
+    )
+    segment = models.CharField(_("segmen"), max_length=10, choices=[(s, s) for s in ("PBI-APBN", "PBI-APBD")])
+    # The enrollment's segment before the proposal, put back by an undo.
+    previous_segment = models.CharField(max_length=10, blank=True)
+    # The SK is drawn up per month: the first day of the month the proposal was made in.
+    period = models.DateField(_("periode SK"), db_index=True)
+    proposed_on = models.DateField(_("tanggal usulan"))
+    proposed_at = models.DateTimeField(_("diusulkan pada"), default=timezone.now)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("diusulkan oleh")
+    )
+    cancelled_at = models.DateTimeField(_("dibatalkan pada"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("dibatalkan oleh"),
+    )
+
+    objects = PbiProposalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("usulan PBI")
+        verbose_name_plural = _("usulan PBI")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment"], condition=Q(cancelled_at__isnull=True), name="one_standing_pbi_proposal"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.enrollment.newborn} · {self.segment} · {self.proposed_on:%Y-%m-%d}"

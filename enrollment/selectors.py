@@ -1,13 +1,31 @@
 """Read paths for the worklists, the exports, the API and the dashboard."""
 
-from django.db.models import Case, Count, F, Q, QuerySet, When
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest, TruncMonth
 from django.utils import timezone
 
 from enrollment import flagging
-from enrollment.models import AT_RISK, NIK_UPDATED, REGISTERED, Enrollment
+from enrollment.models import AT_RISK, NIK_UPDATED, REGISTERED, Enrollment, EnrollmentStatus, FlagLevel
+from newborns.models import Newborn, as_identity_number
 
-WORKLISTS = ("risiko", "bpjs", "dinsos")
+WORKLISTS = ("risiko", "aktivasi", "bpjs", "dinsos")
+
+# Past the 3-month deadline without the NIK at BPJS, BPJS has deactivated the membership ("otomatis nonaktif
+# saat di usia 3 bulan jika tidak di-update") and reactivation needs the NIK (docs DOMAIN.md, "The newborn's
+# path" step 5): these babies can no longer be saved by the deadline, so they leave the at-risk list for
+# their own, "Perlu aktivasi ulang". A membership BPJS already reported nonaktif belongs there too.
+NEEDS_REACTIVATION = Q(status=EnrollmentStatus.NONAKTIF) | (
+    Q(nik_level=FlagLevel.TERLAMBAT) & ~Q(status__in=NIK_UPDATED)
+)
+
+# What can still be saved today first: Kritis, Mendesak, Perhatian, then the rest (a late registration
+# whose 3-month deadline is still ahead); within each, fewest days left first.
+SAVABLE_FIRST = Case(
+    When(worst=FlagLevel.KRITIS, then=Value(0)),
+    When(worst=FlagLevel.MENDESAK, then=Value(1)),
+    When(worst=FlagLevel.PERHATIAN, then=Value(2)),
+    default=Value(3),
+)
 
 
 def open_deadline_expression():
@@ -23,6 +41,7 @@ def worklist(
     user,
     *,
     kind: str = "risiko",
+    q: str = "",
     region=None,
     kecamatan=None,
     desa=None,
@@ -34,9 +53,11 @@ def worklist(
     born_to=None,
 ) -> QuerySet:
     """Enrollments in the user's scope for one worklist, with the list filters applied:
-    risiko (every baby at risk, fewest days left first), bpjs (NIK issued, BPJS not yet updated),
-    dinsos (babies of poor families to propose as PBI). Rows carry ``worst``: a baby's level is the worse
-    of its two deadlines', so a baby counts once, at that level, on every page and figure."""
+    risiko (babies at risk who can still be saved, ``SAVABLE_FIRST``), aktivasi (past the 3-month deadline,
+    ``NEEDS_REACTIVATION``, the most recently lapsed first), bpjs (NIK issued, BPJS not yet updated),
+    dinsos (babies of poor families to propose as PBI). ``q`` finds a name or a whole NIK, KK or JKN number.
+    Rows carry ``worst``: a baby's level is the worse of its two deadlines', so a baby counts once, at that
+    level, on every page and figure."""
     rows = (
         Enrollment.objects.in_scope_of(user)
         .for_lists()
@@ -50,8 +71,16 @@ def worklist(
         rows = rows.nik_ready_for_bpjs().order_by("newborn__nik_issued_on", "newborn_id")
     elif kind == "dinsos":
         rows = rows.pbi_candidates().order_by("registration_deadline", "newborn_id")
+    elif kind == "aktivasi":
+        rows = rows.filter(NEEDS_REACTIVATION).order_by(F("nik_deadline").desc(), "newborn_id")
     else:
-        rows = rows.at_risk().order_by(F("due_on").asc(nulls_last=True), "newborn_id")
+        rows = (
+            rows.at_risk()
+            .exclude(NEEDS_REACTIVATION)
+            .order_by(SAVABLE_FIRST, F("due_on").asc(nulls_last=True), "newborn_id")
+        )
+    if q := q.strip():
+        rows = _matching(rows, q)
     if region:
         rows = rows.in_region(region.code)
     if desa:
@@ -69,19 +98,35 @@ def worklist(
     return rows
 
 
-def level_counts(user, **filters) -> dict[int, int]:
-    """Babies at risk per worst level, for the same filters as ``worklist`` (any level filter aside):
-    the dashboard's figures and the worklist's badges, so each equals the list it opens."""
-    filters = {k: v for k, v in filters.items() if k not in ("kind", "level")}
-    rows = worklist(user, kind="risiko", **filters).order_by().values("worst").annotate(n=Count("id"))
+def _matching(rows: QuerySet, q: str) -> QuerySet:
+    """A name or a whole NIK/KK (``Newborn.search``, the babies list's own rule), or the JKN number."""
+    found = Q(newborn__in=Newborn.objects.search(q))
+    if number := as_identity_number(q):
+        found |= Q(jkn_number=number)
+    return rows.filter(found)
+
+
+def level_counts(user, *, kind: str = "risiko", **filters) -> dict[int, int]:
+    """Babies per worst at-risk level in one worklist (the at-risk list by default), for the same filters
+    as ``worklist`` (any level filter aside): the dashboard's figures and each list's badges, so each
+    equals the list it opens."""
+    filters.pop("level", None)
+    rows = worklist(user, kind=kind, **filters).order_by().values("worst").annotate(n=Count("id"))
     counts = {r["worst"]: r["n"] for r in rows}
     return {level.value: counts.get(level.value, 0) for level in AT_RISK}
 
 
 def level_tabs(user, **filters) -> list[tuple[int, str, int]]:
-    """(level, label, count) for each at-risk level, worst first."""
+    """(level, label, count) for each at-risk level, worst first, counted in the list shown."""
     counts = level_counts(user, **filters)
     return [(level.value, level.label, counts[level.value]) for level in AT_RISK]
+
+
+def worklist_counts(user, **filters) -> dict[str, int]:
+    """The number of babies on each worklist for the same filters (any level or status aside), for the
+    lists' tabs: one COUNT per list, whatever the data."""
+    filters = {k: v for k, v in filters.items() if k not in ("kind", "level", "status")}
+    return {kind: worklist(user, kind=kind, **filters).count() for kind in WORKLISTS}
 
 
 def at_risk_by_child_region(user, *, region, born_from, born_to) -> dict[str, int]:
@@ -108,6 +153,8 @@ def dashboard_figures(user, *, region, born_from, born_to, today) -> dict:
         deactivated_this_month=Count(
             "id", filter=Q(status="NONAKTIF", deactivated_on__year=today.year, deactivated_on__month=today.month)
         ),
+        # The count of worklist(kind="aktivasi") for the same region and months, in this same query.
+        reactivation=Count("id", filter=NEEDS_REACTIVATION),
     )
     figures["registered_in_time_pct"] = _share(figures["registered_in_time"], figures["registration_due"])
     figures["nik_in_time_pct"] = _share(figures["nik_in_time"], figures["nik_due"])

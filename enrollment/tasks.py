@@ -9,10 +9,16 @@ from sejagad.celery import time_limits
 
 @shared_task(**time_limits("enrollment.tasks.flag_deadlines"))
 def flag_deadlines() -> dict:
-    """Daily at DEADLINE_FLAG_HOUR: recompute every flag, then e-mail whom it concerns."""
+    """Daily at DEADLINE_FLAG_HOUR (or when Dinkes asks): recompute every flag, write the day's digests,
+    then e-mail them."""
     result = flagging.flag_deadlines()
     transaction.on_commit(email_notifications.delay)
-    return {"run": result.run.pk, "moved": result.moved, "notifications": result.notifications}
+    return {
+        "run": result.run.pk,
+        "moved": result.moved,
+        "notifications": result.notifications,
+        "digests": result.run.digests,
+    }
 
 
 @shared_task(**time_limits("enrollment.tasks.email_notifications"))

@@ -1,15 +1,17 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from enrollment import selectors, services
-from enrollment.forms import EnrollmentForm, WorklistFilterForm
-from enrollment.models import Enrollment, Notification
+from enrollment.forms import WORKLIST_CHOICES, WORKLIST_TITLES, EnrollmentForm, WorklistFilterForm
+from enrollment.models import Enrollment
+from newborns import privacy
+from newborns.models import AccessPoint
+from sejagad import search
 from sejagad.access import capability_required
 from sejagad.forms import add_service_errors
 from sejagad.roles import Capability
@@ -17,33 +19,82 @@ from sejagad.roles import Capability
 PAGE_SIZE = 25
 
 
-def _query_with(request, **params) -> str:
-    """This page's filters with some changed, back to the first page."""
+def _query_with(request, drop=(), **params) -> str:
+    """This page's filters with some changed or dropped, back to the first page."""
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "kind", *drop):
+        query.pop(key, None)
     for key, value in params.items():
         query[key] = value
-    return "?" + query.urlencode()
+    return "?" + query.urlencode() if query else ""
 
 
+# Each worklist's own address (its menu entry and tab); ``?kind=`` on the first keeps older links working.
+WORKLIST_URLS = {
+    "risiko": "enrollment:worklist",
+    "aktivasi": "enrollment:worklist_reactivation",
+    "bpjs": "enrollment:worklist_bpjs",
+    "dinsos": "enrollment:worklist_dinsos",
+}
+
+
+@require_http_methods(["GET", "POST"])
 @capability_required(Capability.VIEW_NEWBORNS)
-def worklist(request):
-    form = WorklistFilterForm(request.GET or None, user=request.user)
+def worklist(request, kind=None):
+    if request.method == "POST":
+        return search.search_redirect(request, request.path)
+    data = search.list_params(request)
+    if kind:
+        data["kind"] = kind
+    form = WorklistFilterForm(data, user=request.user)
     filters = form.filters()
+    # The address decides the list, even when another filter is invalid and filters nothing.
+    kind = filters["kind"] = kind or filters["kind"]
     rows = selectors.worklist(request.user, **filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    tabs = []
-    if filters["kind"] == "risiko":
-        # The badges count the list they open: the same filters, each level in turn.
-        tabs = [
-            (level, label, n, _query_with(request, level=level))
-            for level, label, n in selectors.level_tabs(request.user, **filters)
-        ]
+    if privacy.is_number_search(filters.get("q")):
+        # Finding a baby by a whole number confirms whose number it is, masked on screen or not.
+        privacy.log_identity_access(
+            user=request.user,
+            where=AccessPoint.SEARCH,
+            newborn_ids=[e.newborn_id for e in page.object_list],
+            whole=True,
+        )
+    # The badges count the list shown: the same filters, each level in turn.
+    here = reverse(WORKLIST_URLS[kind])
+    levels = [
+        (level, label, n, here + _query_with(request, level=level))
+        for level, label, n in selectors.level_tabs(request.user, **filters)
+        if n or kind == "risiko"
+    ]
+    counts = selectors.worklist_counts(request.user, **filters)
+    lists = [
+        (key, label, counts[key], reverse(WORKLIST_URLS[key]) + _query_with(request, drop=("level", "status")))
+        for key, label in WORKLIST_CHOICES
+    ]
     return render(
         request,
         "enrollment/worklist.html",
-        {"form": form, "page": page, "kind": filters["kind"], "tabs": tabs, "filters": filters},
+        {
+            "form": form,
+            "page": page,
+            "kind": kind,
+            "title": WORKLIST_TITLES[kind],
+            "lists": lists,
+            "tabs": levels,
+            "filters": filters,
+            "export_query": _export_query(request, kind),
+            "filtered": any(k in filters for k in ("q", "level", "status", "segment", "facility")),
+        },
     )
+
+
+def _export_query(request, kind: str) -> str:
+    """The export takes this page's filters (the search by its session key) and this list."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["kind"] = kind
+    return query.urlencode()
 
 
 @capability_required(Capability.UPDATE_ENROLLMENT)
@@ -75,28 +126,3 @@ def enrollment_for_newborn(request, newborn_pk):
     """From a baby's page: its enrollment, ready to update."""
     enrollment = get_object_or_404(Enrollment.objects.in_scope_of(request.user), newborn_id=newborn_pk)
     return redirect("enrollment:edit", pk=enrollment.pk)
-
-
-@require_POST
-@capability_required(Capability.PROPOSE_PBI)
-def propose_pbi(request, pk):
-    enrollment = get_object_or_404(Enrollment.objects.in_scope_of(request.user), pk=pk)
-    try:
-        services.propose_pbi(enrollment=enrollment, by=request.user, segment=request.POST.get("segment", "PBI-APBD"))
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("%(name)s diusulkan sebagai peserta PBI.") % {"name": enrollment.newborn})
-    return redirect(reverse("enrollment:worklist") + "?kind=dinsos")
-
-
-@login_required
-def notifications(request):
-    if request.method == "POST":
-        services.mark_notifications_read(user=request.user)
-        return redirect("enrollment:notifications")
-    rows = (
-        Notification.objects.live().filter(recipient=request.user).select_related("enrollment__newborn__desa__parent")
-    )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "enrollment/notification_list.html", {"page": page})

@@ -1,10 +1,11 @@
 """The BPJS liaison's pages: worklist exports and the reconciliation of BPJS's membership list."""
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -13,19 +14,22 @@ from enrollment.forms import ReconciliationUploadForm, WorklistFilterForm
 from enrollment.models import Reconciliation, ReconciliationStatus
 from newborns.models import AccessPoint
 from newborns.privacy import log_identity_access
+from sejagad import search
 from sejagad.access import capability_required
 from sejagad.roles import Capability, can
+from sejagad.samples import sample_download, sample_names
 
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS_SHOWN = 200
 
 
 def _worklist_rows(request, format: str):
-    form = WorklistFilterForm(request.GET, user=request.user)
-    rows, _log = exports.worklist_export(
-        user=request.user, filters=form.filters(), log_filters=form.as_log(), format=format
-    )
-    return rows
+    """The rows of the list the link came from (its search recalled from the session key), and its kind."""
+    form = WorklistFilterForm(search.list_params(request), user=request.user)
+    filters = form.filters()
+    rows, _log = exports.worklist_export(user=request.user, filters=filters, log_filters=form.as_log(), format=format)
+    return rows, filters["kind"]
 
 
 def _private(response, filename: str):
@@ -37,19 +41,19 @@ def _private(response, filename: str):
 @require_GET
 @capability_required(Capability.EXPORT_WORKLISTS)
 def export_csv(request):
-    rows = _worklist_rows(request, "csv")
+    rows, kind = _worklist_rows(request, "csv")
     stream = exports.csv_text(exports.HEADERS, exports.export_rows(rows, request.user))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-    return _private(response, f"sejagad-worklist-{timezone.localdate():%Y%m%d}.csv")
+    return _private(response, exports.file_name(kind, "csv"))
 
 
 @require_GET
 @capability_required(Capability.EXPORT_WORKLISTS)
 def export_xlsx(request):
-    rows = _worklist_rows(request, "xlsx")
+    rows, kind = _worklist_rows(request, "xlsx")
     workbook = exports.write_xlsx(exports.HEADERS, exports.export_rows(rows, request.user))
     response = FileResponse(workbook, content_type=XLSX_CONTENT_TYPE)
-    return _private(response, f"sejagad-worklist-{timezone.localdate():%Y%m%d}.xlsx")
+    return _private(response, exports.file_name(kind, "xlsx"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,8 +77,15 @@ def reconciliation_upload(request):
             "rejected": rejected,
             "recent": recent,
             "columns": reconciliation.COLUMNS,
+            "samples": sample_names(SAMPLES_DIR),
         },
     )
+
+
+@require_GET
+@capability_required(Capability.EXPORT_WORKLISTS)
+def reconciliation_sample(request, name):
+    return sample_download(SAMPLES_DIR, name)
 
 
 def _own(request, pk) -> Reconciliation:

@@ -4,13 +4,15 @@ import datetime
 from collections import defaultdict
 from itertools import pairwise
 
-from django.db.models import Count, QuerySet
+from dateutil.relativedelta import relativedelta
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from newborns.models import Mother, Newborn
+from newborns.deadlines import NIK_UPDATE_MONTHS, nik_deadline
+from newborns.models import Mother, Newborn, as_identity_number
 from newborns.privacy import mask_number
 from sejagad.models import User
 
@@ -32,7 +34,7 @@ def search_newborns(
     if region:
         babies = babies.in_region(region.code)
     if q := q.strip():
-        babies = babies.search(q)
+        babies = _matching(babies, q)
     if desa:
         babies = babies.filter(desa=desa)
     elif kecamatan:
@@ -49,9 +51,39 @@ def births_by_child_region(user, *, region, born_from, born_to) -> dict[str, int
     return {r[key]: r["n"] for r in babies.order_by().values(key).annotate(n=Count("id"))}
 
 
-def nik_worklist(user, *, kecamatan=None, desa=None) -> QuerySet:
-    """Dukcapil's worklist: babies in scope still without a NIK, oldest first."""
-    return search_newborns(user, kecamatan=kecamatan, desa=desa).without_nik().order_by("birth_date", "id")
+def _matching(babies: QuerySet, q: str) -> QuerySet:
+    """A name, a whole NIK or KK (``Newborn.search``), or the baby's JKN number, which BPJS and families quote.
+    The JKN number lives on the enrollment: read through the reverse relation, ``enrollment`` is not imported."""
+    found = babies.search(q)
+    if number := as_identity_number(q):
+        found = found | babies.filter(enrollment__jkn_number=number)
+    return found
+
+
+def first_savable_birth_date(today: datetime.date) -> datetime.date:
+    """The earliest birth date whose 3-month NIK deadline is today or later (deadlines clamp to a month's
+    end, so ``today - 3 months`` may be a day or three short)."""
+    born = today - relativedelta(months=NIK_UPDATE_MONTHS)
+    while nik_deadline(born) < today:
+        born += datetime.timedelta(days=1)
+    return born
+
+
+def nik_worklist(user, *, today: datetime.date | None = None, q: str = "", kecamatan=None, desa=None) -> QuerySet:
+    """Dukcapil's worklist: babies in scope still without a NIK, those nearest their 3-month deadline first
+    (the ones a NIK can still save), then those already past it, the most recently lapsed first."""
+    savable_from = first_savable_birth_date(today or timezone.localdate())
+    savable = Q(birth_date__gte=savable_from)
+    return (
+        search_newborns(user, q=q, kecamatan=kecamatan, desa=desa)
+        .without_nik()
+        .order_by(
+            Case(When(savable, then=Value(0)), default=Value(1)),
+            Case(When(savable, then=F("birth_date"))).asc(nulls_last=True),
+            F("birth_date").desc(),
+            "id",
+        )
+    )
 
 
 # Bookkeeping, derived from other fields, or told by another entry (the void), so not a change worth a line.

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -17,12 +18,13 @@ from newborns.forms import (
     ReasonForm,
 )
 from newborns.models import AccessPoint, IdentityAccess, Newborn
+from sejagad import search
 from sejagad.access import capability_required
 from sejagad.forms import add_service_errors
+from sejagad.pagination import describe_filters, page_or_all
 from sejagad.roles import Capability, can
 
 PAGE_SIZE = 25
-SEARCH_KEY = "cari"
 
 
 def _page(request, queryset):
@@ -30,53 +32,47 @@ def _page(request, queryset):
 
 
 def _filters(request) -> tuple[NewbornFilterForm, dict]:
-    data = request.GET.copy()
-    # The search text never rides in the URL (a NIK would land in every access log): the form posts it,
-    # and the page's address carries only the opaque key it is kept under.
-    data.pop("q", None)
-    if text := privacy.recall_search(request.session, data.get(SEARCH_KEY)):
-        data["q"] = text
+    data = search.list_params(request)
     form = NewbornFilterForm(data or None, user=request.user)
     return form, form.filters()
 
 
-def _search_redirect(request):
-    """The posted filters as the list's URL, the search text swapped for its session key."""
-    params = request.POST.copy()
-    for name in ("csrfmiddlewaretoken", "page", SEARCH_KEY):
-        params.pop(name, None)
-    text = params.pop("q", [""])[-1].strip()
-    if text:
-        params[SEARCH_KEY] = privacy.remember_search(request.session, text)
-    kept = params.copy()
-    for name, values in params.lists():
-        if not any(values):
-            del kept[name]
-    url = reverse("newborns:list")
-    return redirect(f"{url}?{kept.urlencode()}" if kept else url)
+def _log_number_search(request, filters: dict, page):
+    if privacy.is_number_search(filters.get("q")):
+        # Finding a baby by a whole NIK or KK confirms whose number it is, masked on screen or not.
+        privacy.log_identity_access(
+            user=request.user, where=AccessPoint.SEARCH, newborn_ids=[b.pk for b in page.object_list], whole=True
+        )
 
 
 @require_http_methods(["GET", "POST"])
 @capability_required(Capability.VIEW_NEWBORNS)
 def newborn_list(request):
     if request.method == "POST":
-        return _search_redirect(request)
+        return search.search_redirect(request, reverse("newborns:list"))
     form, filters = _filters(request)
-    page = _page(request, selectors.search_newborns(request.user, **filters))
-    if privacy.is_number_search(filters.get("q")):
-        # Finding a baby by a whole NIK or KK confirms whose number it is, masked on screen or not.
-        privacy.log_identity_access(
-            user=request.user, where=AccessPoint.SEARCH, newborn_ids=[b.pk for b in page.object_list], whole=True
-        )
-    return render(request, "newborns/newborn_list.html", {"form": form, "page": page, "filtered": bool(filters)})
+    page = page_or_all(request, selectors.search_newborns(request.user, **filters), PAGE_SIZE)
+    _log_number_search(request, filters, page)
+    return render(
+        request,
+        "newborns/newborn_list.html",
+        {"form": form, "page": page, "filtered": bool(filters), "print_filters": describe_filters(form, ("q",))},
+    )
 
 
+@require_http_methods(["GET", "POST"])
 @capability_required(Capability.UPDATE_DOCUMENTS)
 def nik_worklist(request):
+    if request.method == "POST":
+        return search.search_redirect(request, reverse("newborns:nik_worklist"))
     form, filters = _filters(request)
-    filters = {k: v for k, v in filters.items() if k in ("kecamatan", "desa")}
-    page = _page(request, selectors.nik_worklist(request.user, **filters))
-    return render(request, "newborns/worklist_dukcapil.html", {"form": form, "page": page})
+    filters = {k: v for k, v in filters.items() if k in ("q", "kecamatan", "desa")}
+    today = timezone.localdate()
+    page = _page(request, selectors.nik_worklist(request.user, today=today, **filters))
+    for baby in page.object_list:
+        baby.nik_days_left = (baby.nik_deadline - today).days
+    _log_number_search(request, filters, page)
+    return render(request, "newborns/worklist_dukcapil.html", {"form": form, "page": page, "filtered": bool(filters)})
 
 
 @capability_required(Capability.REGISTER_BIRTHS)

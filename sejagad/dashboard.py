@@ -72,6 +72,7 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
         "links": {
             "births": _list_url("newborns:list", region, period),
             "at_risk": _list_url("enrollment:worklist", region, period),
+            "reactivation": _list_url("enrollment:worklist_reactivation", region, period),
         },
         "levels": [
             {

@@ -2,6 +2,7 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -101,3 +102,47 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
     by_field = error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
     for field, messages in by_field:
         form.add_error(field if field in form.fields else None, messages)
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """Django's sign-in form with our own wording: Django's Indonesian catalogue puts the field's name into
+    its message ("nama pengguna nama pengguna")."""
+
+    error_messages = {
+        **auth_forms.AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Masukkan nama pengguna dan kata sandi yang benar. Perhatikan huruf besar dan kecil pada keduanya."
+        ),
+        "inactive": _("Akun ini tidak aktif. Hubungi admin Dinas Kesehatan."),
+    }
+
+
+# "Kata sandi", as on the login page (Django's Indonesian says "Sandi").
+PASSWORD_LABELS = {
+    "old_password": _("Kata sandi lama"),
+    "new_password1": _("Kata sandi baru"),
+    "new_password2": _("Ulangi kata sandi baru"),
+}
+
+
+class PasswordLabelsMixin:
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in PASSWORD_LABELS.items():
+            if name in self.fields:
+                self.fields[name].label = label
+
+
+class SetPasswordForm(PasswordLabelsMixin, BootstrapFormMixin, auth_forms.SetPasswordForm):
+    pass
+
+
+class PasswordChangeForm(PasswordLabelsMixin, BootstrapFormMixin, auth_forms.PasswordChangeForm):
+    error_messages = {
+        **auth_forms.PasswordChangeForm.error_messages,
+        "password_incorrect": _("Kata sandi lama salah. Masukkan lagi."),
+    }
+
+
+class PasswordResetForm(BootstrapFormMixin, auth_forms.PasswordResetForm):
+    pass

@@ -3,6 +3,8 @@
 from functools import wraps
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 # Swagger UI's page (drf-spectacular) carries a small <style> block; only that page allows inline styles.
 # Its scripts are files (SpectacularSwaggerSplitView), so script-src stays 'self'.
@@ -39,3 +41,26 @@ def relaxed_styles(view):
         return response
 
     return wrapped
+
+
+class DistrictLanguageMiddleware:
+    """Indonesian unless the user chose another language with the footer's switch.
+
+    Django's LocaleMiddleware follows the browser's Accept-Language, so a phone set to English got
+    English although the district works in Indonesian. Here only the language cookie (set by
+    ``set_language``) counts; anything else gets LANGUAGE_CODE. Prefixed URLs are not used.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response

@@ -69,7 +69,8 @@ MIDDLEWARE = [
     # After WhiteNoise, so static files keep their long cache; every page and API answer passes here.
     "sejagad.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # The district's language unless the user picked another; never the browser's Accept-Language.
+    "sejagad.middleware.DistrictLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -310,6 +311,10 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # A bidan may correct a birth she recorded at her facility for this many days; Dinkes staff at any time.
 BIRTH_CORRECTION_DAYS = env.int("BIRTH_CORRECTION_DAYS", default=30)
 DEADLINE_WARNING_DAYS = [int(d) for d in env.list("DEADLINE_WARNING_DAYS", default=["30", "14", "7"])]
+# Immediate notices of babies entering Kritis, per recipient a day; the rest are in the daily digest.
+KRITIS_NOTICES_PER_DAY = env.int("KRITIS_NOTICES_PER_DAY", default=10)
+# Where users open the site: the links in e-mails sent by background jobs, which have no request.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 # The district this installation serves (Kemendagri code); demo data and dashboards start here.
 DISTRICT_CODE = env.str("DISTRICT_CODE", default="73.22")
 # Demo users (password "sejagad-demo") exist only on the embedded default, or when asked for.

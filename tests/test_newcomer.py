@@ -16,8 +16,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from sejagad.demo import DEMO_PASSWORD, DEMO_USERS
+from sejagad.landing import OWN_LIST
 from sejagad.roles import CAPABILITIES, Capability
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,13 +54,15 @@ def nothing_left(clone: Path, timeout: float) -> bool:
     return False
 
 
-def log_in(base: str, username: str) -> str:
+def log_in(base: str, username: str) -> tuple[str, str]:
+    """Signs in as the login form does; returns where the user landed and the page."""
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
     page = opener.open(base + "/masuk/").read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": DEMO_PASSWORD})
     request = urllib.request.Request(base + "/masuk/", data=data.encode(), headers={"Referer": base + "/masuk/"})
-    return opener.open(request).read().decode()
+    response = opener.open(request)
+    return response.geturl(), response.read().decode()
 
 
 def test_fresh_clone_make_run_serves_the_login_page_and_every_demo_user(tmp_path):
@@ -81,12 +85,20 @@ def test_fresh_clone_make_run_serves_the_login_page_and_every_demo_user(tmp_path
         login_page = urllib.request.urlopen(base + "/masuk/").read().decode()
         assert "Masuk ke SEJAGAD SEHAT" in login_page
         for username, _first, _last, role, _facility in DEMO_USERS:
-            home = log_in(base, username)
-            if Capability.VIEW_DASHBOARD in CAPABILITIES[role]:
+            url, home = log_in(base, username)
+            if role in OWN_LIST:  # BPJS, Dukcapil, Dinsos: straight to their own list
+                assert url == base + reverse(OWN_LIST[role]), username
+                assert "Dasbor Kabupaten Luwu Utara" not in home, username
+                # BPJS keeps the dashboard one click away in the menu.
+                assert ('href="/dasbor/"' in home) == (Capability.VIEW_DASHBOARD in CAPABILITIES[role]), username
+            elif Capability.VIEW_DASHBOARD in CAPABILITIES[role]:
                 assert "Dasbor Kabupaten Luwu Utara" in home, username
-            else:  # a bidan, Dukcapil or Dinsos officer lands on her own page, with no district figures
-                assert "Selamat datang" in home and "Dasbor" not in home, username
-        # Ctrl-C at the terminal reaches the whole process group; all three processes stop.
+            else:  # the bidan: her page, with no district figures
+                assert "Catat kelahiran" in home and "perlu tindakan hari ini" in home, username
+                assert "Dasbor" not in home, username
+        # Ctrl-C at the terminal reaches the whole process group; all three processes stop, quietly.
+        log.flush()
+        before_ctrl_c = (tmp_path / "make-run.log").stat().st_size
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=60)
         assert nothing_left(clone, timeout=60), (
@@ -96,9 +108,18 @@ def test_fresh_clone_make_run_serves_the_login_page_and_every_demo_user(tmp_path
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
+        # On a failure above, web, worker and beat (each in its own process group) must not outlive the test.
+        subprocess.run(["pkill", "-9", "-f", str(clone)], check=False)
         log.close()
     output = (tmp_path / "make-run.log").read_text()
+    # A newcomer sees what is going on while it installs, migrates and seeds.
+    for step in ("[1/4] Memasang paket Python", "[2/4]", "[3/4] Mengisi data demo", "[4/4]", "Data demo siap"):
+        assert step in output, step
+    assert re.search(r"Setahun kelahiran .*\n.*\n +selesai \(\d+\.\d dtk\)", output)
     assert f"SEJAGAD SEHAT berjalan di http://127.0.0.1:{port}/" in output
+    after_ctrl_c = output.encode()[before_ctrl_c:].decode(errors="replace")
+    for word in ("Traceback", "Error", "ERROR", "Interrupt"):
+        assert word not in after_ctrl_c, after_ctrl_c
     assert "celery@" in output and "beat: Starting" in output
     assert "Semua proses berhenti." in output
     shutil.rmtree(clone / ".venv", ignore_errors=True)

@@ -53,4 +53,4 @@ def log_in(page, base_url: str, username: str, password: str):
     page.get_by_label("Nama pengguna").fill(username)
     page.get_by_label("Kata sandi").fill(password)
     page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{base_url}/")
+    page.wait_for_url(lambda url: url.startswith(base_url) and "/masuk/" not in url)  # each role its landing

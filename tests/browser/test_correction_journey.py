@@ -24,7 +24,7 @@ def test_bidan_registers_a_kritis_baby_corrects_its_sex_and_dukcapil_records_the
 
     # 1. She records the birth, ticking the wrong sex.
     phone.get_by_role("button", name="Buka menu").click()
-    phone.get_by_role("link", name="Catat kelahiran").click()
+    phone.get_by_role("navigation", name="Navigasi utama").get_by_role("link", name="Catat kelahiran").click()
     phone.get_by_label("NIK ibu").fill(mother_nik())
     phone.get_by_label("Nama ibu").fill("Siti Aminah")
     phone.get_by_label("Kecamatan domisili").select_option(label="Masamba")

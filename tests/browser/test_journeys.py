@@ -18,7 +18,7 @@ def test_bidan_on_a_phone_corrects_a_wrong_nik_then_registers_a_birth(live_serve
     log_in(phone, live_server.url, "bidan", "rahasia-uji-123")
 
     phone.get_by_role("button", name="Buka menu").click()
-    phone.get_by_role("link", name="Catat kelahiran").click()
+    phone.get_by_role("navigation", name="Navigasi utama").get_by_role("link", name="Catat kelahiran").click()
     phone.get_by_label("NIK ibu").fill("7322031708950001")  # a man's NIK
     phone.get_by_label("Nama ibu").fill("Siti Aminah")
     phone.get_by_label("Kecamatan domisili").select_option(label="Masamba")
@@ -114,7 +114,7 @@ def test_bpjs_downloads_the_csv_worklist_and_it_holds_the_rows_on_screen(live_se
     page.get_by_role("link", name="Tenggat JKN").click()
     on_screen = page.locator("tbody tr").count()
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Unduh CSV").click()
+        page.get_by_role("link", name="CSV (untuk sistem)").click()
     path = download_info.value.path()
     raw = open(path, "rb").read()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8

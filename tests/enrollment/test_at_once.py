@@ -54,11 +54,11 @@ def test_a_birth_27_days_old_is_kritis_in_every_list_count_and_export_at_once(cl
         assert [e.newborn for e in kritis.context["page"]] == [baby]
         assert {v: n for v, _, n, _ in kritis.context["tabs"]}[FlagLevel.KRITIS] == 1
         home = client.get(reverse("home"))
-        if user == dinkes:  # a bidan has no dashboard: her home lists her babies
+        if user == dinkes:  # a bidan has no dashboard: her home lists her babies that need action today
             assert {i["level"]: i["n"] for i in home.context["levels"]}[FlagLevel.KRITIS] == 1
             assert home.context["figures"]["births"] == 1
         else:
-            assert home.context["babies"] == [baby]
+            assert [e.newborn for e in home.context["urgent"]] == [baby]
         assert user.notifications.filter(enrollment__newborn=baby, level=FlagLevel.KRITIS).exists()
 
     client.force_login(dinkes)

@@ -102,7 +102,7 @@ def test_csv_starts_with_a_bom_and_the_bpjs_header(client, liaison, babies):
     response = client.get(reverse("enrollment:export_csv"))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == f'attachment; filename="sejagad-worklist-{TODAY():%Y%m%d}.csv"'
+    assert response["Content-Disposition"] == f'attachment; filename="risiko-{TODAY():%Y-%m-%d}.csv"'
     raw, rows = read_csv(response)
     assert raw.startswith("\ufeffNomor kartu,Nama sementara,Nama,NIK,")
     assert rows[0] == HEADER
@@ -188,7 +188,7 @@ def test_xlsx_opens_with_the_header_real_dates_and_escaped_text(client, liaison,
     client.force_login(liaison)
     response = client.get(reverse("enrollment:export_xlsx"))
     assert response.status_code == 200
-    assert response["Content-Disposition"] == f'attachment; filename="sejagad-worklist-{TODAY():%Y%m%d}.xlsx"'
+    assert response["Content-Disposition"] == f'attachment; filename="risiko-{TODAY():%Y-%m-%d}.xlsx"'
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == HEADER

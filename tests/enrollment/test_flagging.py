@@ -215,39 +215,36 @@ def test_new_warning_windows_make_the_next_run_look_at_every_row(district, setti
 
 
 def test_statement_count_does_not_grow_with_babies(district):
+    UserFactory(role=Role.STAF_DINKES)  # told, so the notices and the digest are written
     born(1, serial=1)
+    flag_deadlines(today=TODAY)  # the first run (full) is the install's; the daily ones follow
     with CaptureQueriesContext(connection) as few:
-        flag_deadlines(today=TODAY)
+        flag_deadlines(today=TODAY + datetime.timedelta(days=1))
     for i in range(2, 30):
         born(i, serial=i)
     with CaptureQueriesContext(connection) as many:
-        flag_deadlines(today=TODAY + datetime.timedelta(days=1))
+        flag_deadlines(today=TODAY + datetime.timedelta(days=2))
     assert len(many) == len(few)
 
 
 @pytest.mark.both_databases
-def test_worse_level_notifies_midwife_and_dinkes_once_per_level(district, mailoutbox):
-    from enrollment.services import email_notifications
-
+def test_only_entering_kritis_notifies_the_midwife_and_dinkes_once(district):
     bidan = BidanFactory(email="bidan@example.id")
     dinkes = UserFactory(role=Role.STAF_DINKES, email="dinkes@example.id")
     UserFactory(role=Role.PETUGAS_BPJS)  # not told
-    baby = born(22, attending_midwife=bidan)  # 6 days left
+    born(15, attending_midwife=bidan)  # 13 days left: MENDESAK, no notice
+    assert not Notification.objects.exists()
     flag_deadlines(today=TODAY)
+    flag_deadlines(today=TODAY + datetime.timedelta(days=5))  # 8 days left: still MENDESAK
+    assert not Notification.objects.exists()
+    flag_deadlines(today=TODAY + datetime.timedelta(days=6))  # 7 days left: KRITIS
     assert set(Notification.objects.values_list("recipient", "level")) == {
         (bidan.pk, FlagLevel.KRITIS),
         (dinkes.pk, FlagLevel.KRITIS),
     }
-    flag_deadlines(today=TODAY)  # same day again: nothing new
-    flag_deadlines(today=TODAY + datetime.timedelta(days=1))  # still KRITIS: nothing new
+    flag_deadlines(today=TODAY + datetime.timedelta(days=7))  # still KRITIS: nothing new
+    flag_deadlines(today=TODAY + datetime.timedelta(days=14))  # TERLAMBAT now: in the digest, no notice
     assert Notification.objects.count() == 2
-    flag_deadlines(today=TODAY + datetime.timedelta(days=7))  # TERLAMBAT now
-    assert Notification.objects.filter(level=FlagLevel.TERLAMBAT).count() == 2
-
-    assert email_notifications() == 4
-    assert sorted(m.to[0] for m in mailoutbox) == ["bidan@example.id", "dinkes@example.id"]
-    assert baby.temporary_name in mailoutbox[0].body
-    assert email_notifications() == 0  # each notice is mailed once
 
 
 def test_a_bidan_is_not_told_of_babies_outside_her_facility(district):

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from enrollment import flagging, tasks
-from enrollment.models import Enrollment, FlagLevel, FlagRun, Notification
+from enrollment.models import Digest, Enrollment, FlagLevel, FlagRun
 from sejagad.roles import Role
 from tests.celery_worker import real_worker, wait_for
 from tests.factories import BidanFactory, UserFactory, mother_nik, register
@@ -19,7 +19,7 @@ def test_daily_job_runs_in_a_real_worker_and_emails_once(district, mailoutbox):
     with real_worker():
         tasks.flag_deadlines.delay()
         assert wait_for(lambda: FlagRun.objects.filter(finished_at__isnull=False).exists()), "the job did not run"
-        assert wait_for(lambda: Notification.objects.filter(emailed_at__isnull=False).count() == 2)
+        assert wait_for(lambda: Digest.objects.filter(emailed_at__isnull=False).count() == 2)
     enrollment = Enrollment.objects.get(newborn=baby)
     assert enrollment.registration_level == FlagLevel.KRITIS
     assert sorted(m.to[0] for m in mailoutbox) == ["bidan@example.id", "dinkes@example.id"]
@@ -44,7 +44,7 @@ def test_a_job_that_dies_halfway_leaves_nothing_half_done(district, monkeypatch)
     runs = FlagRun.objects.count()
 
     calls = {"n": 0}
-    real_notify = flagging._notify_worsening
+    real_notify = flagging._notify_entering_kritis
 
     def dies_after_the_first_updates(*args):
         calls["n"] += 1
@@ -52,7 +52,7 @@ def test_a_job_that_dies_halfway_leaves_nothing_half_done(district, monkeypatch)
             raise SystemExit("worker killed")
         return real_notify(*args)
 
-    monkeypatch.setattr(flagging, "_notify_worsening", dies_after_the_first_updates)
+    monkeypatch.setattr(flagging, "_notify_entering_kritis", dies_after_the_first_updates)
     with pytest.raises(SystemExit):
         flagging.flag_deadlines(today=today + datetime.timedelta(days=10))
     assert list(Enrollment.objects.order_by("id").values_list("registration_level", "nik_level")) == before

@@ -93,7 +93,8 @@ def test_dinsos_proposes_a_pbi_baby(client, district):
     listed = client.get(reverse("enrollment:worklist"), {"kind": "dinsos"}).context["page"].object_list
     assert [e.newborn for e in listed] == [poor]
     enrollment = Enrollment.objects.get(newborn=poor)
-    response = client.post(reverse("enrollment:propose_pbi", args=[enrollment.pk]), follow=True)
+    url = reverse("enrollment:propose_pbi", args=[enrollment.pk])
+    response = client.post(url, {"segment": "PBI-APBN"}, follow=True)  # confirmed (tests/enrollment/test_pbi.py)
     assert "diusulkan sebagai peserta PBI" in response.text
     enrollment.refresh_from_db()
     assert enrollment.pbi_proposed_on == TODAY()
@@ -132,7 +133,7 @@ def test_notifications_show_with_an_unread_count_and_can_be_marked_read(client, 
     flag_deadlines()
     client.force_login(bidan)
     page = client.get(reverse("enrollment:notifications"))
-    assert page.context["unread_notifications"] == 1
+    assert page.context["unread_notifications"] == 2  # her baby entering Kritis, and the day's digest
     assert "By. Ny. SITI AMINAH" in page.text
     client.post(reverse("enrollment:notifications"))
     assert not Notification.objects.filter(recipient=bidan, read_at__isnull=True).exists()

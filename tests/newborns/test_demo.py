@@ -189,3 +189,24 @@ def test_seeding_again_adds_nothing(seeded, babies):
     counts = (Newborn.objects.count(), Mother.objects.count(), Newborn.history.count())
     assert seed_demo_births() == 0
     assert (Newborn.objects.count(), Mother.objects.count(), Newborn.history.count()) == counts
+
+
+def test_every_seeded_baby_comes_with_its_membership_deadlines_and_levels(seeded, babies):
+    """Bulk inserts announce the births once (``birth_changed``): no baby lands without its enrollment."""
+    from enrollment.models import Enrollment, FlagLevel
+
+    rows = {e.newborn_id: e for e in Enrollment.objects.all()}
+    assert set(rows) == {b.pk for b in babies}
+    for baby in babies:
+        enrollment = rows[baby.pk]
+        assert enrollment.registration_deadline == baby.birth_date + datetime.timedelta(days=28)
+        assert enrollment.nik_deadline == baby.birth_date + relativedelta(months=3)
+        # Nobody is registered yet at this step: a baby past its 28 days is late, today.
+        if enrollment.registration_deadline < TODAY:
+            assert enrollment.registration_level == FlagLevel.TERLAMBAT
+
+
+def test_seeded_births_keep_the_times_the_demo_drew(seeded, babies):
+    recorded_on = {timezone.localtime(b.created_at).date() for b in babies}
+    assert len(recorded_on) > 300  # spread over the year, not all stamped at the seeding minute
+    assert all(b.updated_at >= b.created_at for b in babies)

@@ -1,7 +1,9 @@
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from sejagad.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo_users
+from sejagad.landing import own_list_url
 from sejagad.roles import CAPABILITIES, Capability, Role, can
 from tests.factories import BidanFactory, UserFactory
 
@@ -22,7 +24,8 @@ def test_login_page_speaks_indonesian(client):
 
 
 def test_login_page_is_available_in_english(client):
-    response = client.get(reverse("login"), headers={"accept-language": "en"})
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the footer's language switch
+    response = client.get(reverse("login"))
     assert "Sign in to SEJAGAD SEHAT" in response.text
     assert 'lang="en"' in response.text
 
@@ -40,9 +43,12 @@ def test_every_demo_user_can_log_in_and_sees_the_district(client, district):
         client.logout()
         response = client.post(reverse("login"), {"username": username, "password": DEMO_PASSWORD}, follow=True)
         assert response.wsgi_request.user.username == username
-        if can(response.wsgi_request.user, Capability.VIEW_DASHBOARD):
+        if own_list_url(response.wsgi_request.user):  # BPJS, Dukcapil, Dinsos: their own list
+            assert response.redirect_chain[-1][0] == own_list_url(response.wsgi_request.user)
+            assert "Dasbor Kabupaten Luwu Utara" not in response.text
+        elif can(response.wsgi_request.user, Capability.VIEW_DASHBOARD):
             assert "Dasbor Kabupaten Luwu Utara" in response.text
-        else:  # bidan, Dukcapil, Dinsos: their own landing, no district figures
+        else:  # the bidan: her own landing, no district figures
             assert "Dasbor" not in response.text
             assert f"Selamat datang, {response.wsgi_request.user.get_full_name()}" in response.text
 

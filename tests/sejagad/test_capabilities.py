@@ -5,9 +5,10 @@ with the capability it needs (``LOGIN`` when any signed-in user may open it)."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from coverage.models import CoverageImport, ImportKind, ImportStatus
-from enrollment.models import Reconciliation
+from enrollment.models import Digest, Notification, PbiProposal, Reconciliation
 from sejagad.roles import Capability as C
 from sejagad.roles import Role, can
 from tests.factories import BidanFactory, UserFactory, register
@@ -16,8 +17,14 @@ pytestmark = pytest.mark.django_db
 
 LOGIN = "signed in"  # no capability: any signed-in user
 # Not checked here, on purpose: the admin has its own gate (tests/sejagad/test_access.py), the others
-# are for everyone (the login page, the language switch, the load balancer's health check).
-EXCLUDED = {"login", "logout", "healthz", "set_language", "api-token"}
+# are for everyone (the login page, the language switch, the load balancer's health check, the password
+# reset by e-mail: tests/sejagad/test_everyday.py).
+EXCLUDED = {"login", "logout", "healthz", "set_language", "api-token"} | {
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
 EXCLUDED_NAMESPACES = {"admin"}
 
 
@@ -45,10 +52,36 @@ def own_import(world, user):
     return {"pk": record.pk}
 
 
+def own_pbi_proposal(world, user):
+    enrollment = world["baby"].enrollment
+    record = PbiProposal.objects.create(
+        enrollment=enrollment,
+        segment="PBI-APBD",
+        period=timezone.localdate().replace(day=1),
+        proposed_on=timezone.localdate(),
+        proposed_by=user,
+    )
+    return {"pk": record.pk}
+
+
+def own_notice(world, user):
+    notice = Notification.objects.create(
+        recipient=user, enrollment=world["baby"].enrollment, deadline="registration", level=4
+    )
+    return {"pk": notice.pk}
+
+
+def own_digest(world, user):
+    return {"pk": Digest.objects.create(recipient=user, day=timezone.localdate()).pk}
+
+
 # name: (method, capability, kwargs maker, statuses that mean "let in").
 PAGE, API = "page", "api"
 TABLE = {
-    "home": (PAGE, "get", LOGIN, None, {200}),
+    "home": (PAGE, "get", LOGIN, None, {200, 302}),  # a role with a list of its own is sent to it
+    "dashboard": (PAGE, "get", C.VIEW_DASHBOARD, None, {200}),
+    "password_change": (PAGE, "get", LOGIN, None, {200}),
+    "api_token_revoke": (PAGE, "post", LOGIN, None, {302}),
     "newborns:list": (PAGE, "get", C.VIEW_NEWBORNS, None, {200}),
     "newborns:create": (PAGE, "get", C.REGISTER_BIRTHS, None, {200}),
     "newborns:nik_worklist": (PAGE, "get", C.UPDATE_DOCUMENTS, None, {200}),
@@ -60,19 +93,38 @@ TABLE = {
     "newborns:voided": (PAGE, "get", C.CORRECT_BIRTHS, None, {200}),
     "newborns:access_log": (PAGE, "get", C.MANAGE_SYSTEM, None, {200}),
     "enrollment:worklist": (PAGE, "get", C.VIEW_NEWBORNS, None, {200}),
+    "enrollment:worklist_reactivation": (PAGE, "get", C.VIEW_NEWBORNS, None, {200}),
+    "enrollment:worklist_bpjs": (PAGE, "get", C.VIEW_NEWBORNS, None, {200}),
+    "enrollment:worklist_dinsos": (PAGE, "get", C.VIEW_NEWBORNS, None, {200}),
     "enrollment:edit": (PAGE, "get", C.UPDATE_ENROLLMENT, enrollment, {200}),
     "enrollment:for_newborn": (PAGE, "get", C.UPDATE_ENROLLMENT, lambda w, u: {"newborn_pk": w["baby"].pk}, {302}),
-    "enrollment:propose_pbi": (PAGE, "post", C.PROPOSE_PBI, enrollment, {302}),
+    "enrollment:propose_pbi": (PAGE, "get", C.PROPOSE_PBI, enrollment, {200}),
+    "enrollment:pbi_list": (PAGE, "get", C.PROPOSE_PBI, None, {200}),
+    "enrollment:pbi_undo": (PAGE, "post", C.PROPOSE_PBI, own_pbi_proposal, {302}),
+    "enrollment:pbi_export_csv": (PAGE, "get", C.PROPOSE_PBI, None, {200}),
+    "enrollment:pbi_export_xlsx": (PAGE, "get", C.PROPOSE_PBI, None, {200}),
     "enrollment:notifications": (PAGE, "get", LOGIN, None, {200}),
+    "enrollment:notice_read": (PAGE, "post", LOGIN, own_notice, {302}),
+    "enrollment:digest_read": (PAGE, "post", LOGIN, own_digest, {302}),
+    "enrollment:flag_run_now": (PAGE, "post", C.UPDATE_ENROLLMENT, None, {302}),
+    "enrollment:flag_status": (PAGE, "get", C.UPDATE_ENROLLMENT, None, {200}),
     "enrollment:export_csv": (PAGE, "get", C.EXPORT_WORKLISTS, None, {200}),
     "enrollment:export_xlsx": (PAGE, "get", C.EXPORT_WORKLISTS, None, {200}),
     "enrollment:reconciliation_upload": (PAGE, "get", C.EXPORT_WORKLISTS, None, {200}),
+    "enrollment:reconciliation_sample": (
+        PAGE,
+        "get",
+        C.EXPORT_WORKLISTS,
+        lambda w, u: {"name": "rekonsiliasi-bpjs-contoh.csv"},
+        {200},
+    ),
     "enrollment:reconciliation_detail": (PAGE, "get", C.EXPORT_WORKLISTS, own_reconciliation, {200}),
     "enrollment:reconciliation_unmatched": (PAGE, "get", C.EXPORT_WORKLISTS, own_reconciliation, {200}),
     "coverage:table": (PAGE, "get", C.VIEW_COVERAGE, None, {200}),
     "coverage:trend": (PAGE, "get", C.VIEW_COVERAGE, None, {200}),
     "coverage:export": (PAGE, "get", C.VIEW_COVERAGE, None, {200}),
     "coverage:imports": (PAGE, "get", C.IMPORT_COVERAGE, None, {200}),
+    "coverage:import_sample": (PAGE, "get", C.IMPORT_COVERAGE, lambda w, u: {"name": "peserta.csv"}, {200}),
     "coverage:import_detail": (PAGE, "get", C.IMPORT_COVERAGE, own_import, {200}),
     "coverage:import_progress": (PAGE, "get", C.IMPORT_COVERAGE, own_import, {200}),
     "coverage:import_commit": (PAGE, "post", C.IMPORT_COVERAGE, own_import, {302}),
@@ -96,6 +148,8 @@ EXTRA = {
     "newborns:create (post)": ("newborns:create", PAGE, "post", C.REGISTER_BIRTHS, None, {200}, {}),
     "newborns:edit (post)": ("newborns:edit", PAGE, "post", C.REGISTER_BIRTHS, baby, {200, 302}, {}),
     "newborns:documents (post)": ("newborns:documents", PAGE, "post", C.UPDATE_DOCUMENTS, baby, {200, 302}, {}),
+    # The worklist's button: a POST without a segment opens the confirmation (the confirming POST: test_pbi).
+    "enrollment:propose_pbi (post)": ("enrollment:propose_pbi", PAGE, "post", C.PROPOSE_PBI, enrollment, {200}, {}),
     "enrollment:edit (post)": ("enrollment:edit", PAGE, "post", C.UPDATE_ENROLLMENT, enrollment, {200, 302}, {}),
     "newborn-list (post)": ("newborn-list", API, "post", C.REGISTER_BIRTHS, None, {400}, {}),
     "newborn-detail (patch)": ("newborn-detail", API, "patch", C.REGISTER_BIRTHS, baby, {200, 400}, {}),

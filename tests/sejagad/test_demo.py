@@ -1,6 +1,12 @@
+import io
+import re
+from collections import Counter
+
 import pytest
 from django.core.management import call_command
 
+from enrollment.models import Enrollment, EnrollmentStatus, FlagLevel
+from newborns.models import Newborn
 from sejagad.models import Facility, FacilityKind, Region, User
 from sejagad.roles import Role
 
@@ -41,3 +47,34 @@ def test_demo_bidan_works_at_a_luwu_utara_puskesmas(settings):
     assert bidan.role == Role.BIDAN
     assert bidan.facility.kind == FacilityKind.PUSKESMAS
     assert bidan.facility.region.code.startswith("73.22.")
+
+
+def test_seed_demo_of_a_district_year_says_each_step_with_its_time(settings):
+    settings.DEMO_USERS = True
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    text = out.getvalue()
+    steps = ["Wilayah", "Fasilitas", "Penduduk dan peserta JKN", "Pengguna demo", "Setahun kelahiran", "Kepesertaan"]
+    positions = [text.index(f"  {step}") for step in steps]
+    assert positions == sorted(positions)
+    assert len(re.findall(r"selesai \(\d+\.\d dtk\)", text)) == len(steps)
+    assert "Data demo siap" in text
+    # The year's memberships look like a district's: most registered, most NIKs at BPJS, a tail lapsed,
+    # each baby flagged for today.
+    statuses = Counter(Enrollment.objects.values_list("status", flat=True))
+    total = sum(statuses.values())
+    assert total == Newborn.objects.count() > 5000
+    assert statuses[EnrollmentStatus.DIPERBARUI] / total > 0.5
+    assert 0 < statuses[EnrollmentStatus.NONAKTIF] / total < 0.2
+    assert 0 < statuses[EnrollmentStatus.BELUM_TERDAFTAR] / total < 0.3
+    assert (
+        Enrollment.objects.filter(registration_level=FlagLevel.SELESAI).count()
+        == total - statuses[EnrollmentStatus.BELUM_TERDAFTAR]
+    )
+    assert (
+        Enrollment.objects.filter(status=EnrollmentStatus.BELUM_TERDAFTAR, registration_level=FlagLevel.AMAN).count()
+        < total / 20
+    )
+    again = io.StringIO()
+    call_command("seed_demo", stdout=again)
+    assert "Kelahiran demo: 0 baru." in again.getvalue() and "Kepesertaan JKN demo: 0 diisi." in again.getvalue()

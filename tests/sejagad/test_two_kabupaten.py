@@ -120,12 +120,16 @@ def test_dashboard_of_another_kabupaten_or_kecamatan_is_not_found(client, two_ka
 @pytest.mark.parametrize("code", SEES)
 def test_notifications_reach_only_the_officers_own_area(client, two_kabupaten, code):
     client.force_login(officer(Role.STAF_DINKES, code))
-    # The officer exists before the daily job: a full run notifies her of the at-risk babies in her area.
-    from enrollment.flagging import flag_deadlines
-    from enrollment.models import Enrollment
+    # The officer exists before the daily job: the babies of her area (20 days old) enter Kritis the day
+    # after the first run, and she is told of each.
+    import datetime
 
-    Enrollment.objects.update(registration_level=0, nik_level=0)
+    from django.utils import timezone
+
+    from enrollment.flagging import flag_deadlines
+
     flag_deadlines(full=True)
+    flag_deadlines(today=timezone.localdate() + datetime.timedelta(days=1))
     assert names_in(client.get(reverse("enrollment:notifications")).text) == SEES[code]
 
 

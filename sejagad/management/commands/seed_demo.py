@@ -1,3 +1,6 @@
+import time
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -17,16 +20,35 @@ class Command(BaseCommand):
             "--births", action="store_true", help="Isi setahun kelahiran demo walau bukan bawaan tertanam"
         )
 
+    @contextmanager
+    def step(self, what: str):
+        """Say what is being done before doing it, and how long it took: a newcomer sees progress."""
+        self.stdout.write(f"  {what} ...")
+        self.stdout.flush()
+        started = time.monotonic()
+        yield
+        self.stdout.write(f"    selesai ({time.monotonic() - started:.1f} dtk)")
+        self.stdout.flush()
+
     def handle(self, *args, users=False, births=False, **options):
-        call_command("load_regions", DEMO_DISTRICT, stdout=self.stdout)
-        created = seed_demo_facilities()
-        self.stdout.write(f"Fasilitas demo: {created} baru.")
-        coverage = seed_demo_coverage()
-        self.stdout.write(f"Cakupan demo: {len(coverage['periods'])} semester per desa.")
+        started = time.monotonic()
+        self.stdout.write("Mengisi data demo Luwu Utara:")
+        with self.step("Wilayah Kemendagri"):
+            call_command("load_regions", DEMO_DISTRICT, stdout=self.stdout)
+        with self.step("Fasilitas kesehatan"):
+            created = seed_demo_facilities()
+            self.stdout.write(f"    Fasilitas demo: {created} baru.")
+        with self.step("Penduduk dan peserta JKN per desa, 7 semester; cakupan UHC"):
+            coverage = seed_demo_coverage()
+            self.stdout.write(f"    Cakupan demo: {len(coverage['periods'])} semester per desa.")
         if users or settings.DEMO_USERS:
-            names = ", ".join(u.username for u in seed_demo_users())
-            self.stdout.write(f"Pengguna demo (kata sandi {DEMO_PASSWORD}): {names}")
+            with self.step("Pengguna demo"):
+                names = ", ".join(u.username for u in seed_demo_users())
+                self.stdout.write(f"    Pengguna demo (kata sandi {DEMO_PASSWORD}): {names}")
         # Synthetic personal data never lands in a production database unless asked for.
         if births or settings.DEMO_USERS:
-            self.stdout.write(f"Kelahiran demo: {seed_demo_births()} baru.")
-            self.stdout.write(f"Kepesertaan JKN demo: {seed_demo_enrollments()} diisi.")
+            with self.step("Setahun kelahiran (ibu, bayi, dokumen Dukcapil)"):
+                self.stdout.write(f"    Kelahiran demo: {seed_demo_births()} baru.")
+            with self.step("Kepesertaan JKN dan tingkat tenggat"):
+                self.stdout.write(f"    Kepesertaan JKN demo: {seed_demo_enrollments()} diisi.")
+        self.stdout.write(f"Data demo siap ({time.monotonic() - started:.1f} dtk).")
