@@ -119,7 +119,11 @@ class Enrollment(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = EnrollmentQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["registration_level", "nik_level", "updated_at"])
+    history = HistoricalRecords(
+        excluded_fields=["registration_level", "nik_level", "updated_at"],
+        verbose_name=_("riwayat kepesertaan JKN"),
+        verbose_name_plural=_("riwayat kepesertaan JKN"),
+    )
 
     class Meta:
         verbose_name = _("kepesertaan JKN")
@@ -173,6 +177,8 @@ class Notification(models.Model):
     objects = NotificationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("pemberitahuan")
+        verbose_name_plural = _("pemberitahuan")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -238,6 +244,8 @@ class Digest(models.Model):
     objects = DigestQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("ringkasan harian")
+        verbose_name_plural = _("ringkasan harian")
         ordering = ["-day", "-id"]
         constraints = [models.UniqueConstraint(fields=["recipient", "day"], name="one_digest_per_day")]
         indexes = [
@@ -292,6 +300,8 @@ class FlagRun(models.Model):
     digests = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("pemeriksaan tenggat")
+        verbose_name_plural = _("pemeriksaan tenggat")
         ordering = ["-started_at"]
 
     def __str__(self):
@@ -308,6 +318,8 @@ class ExportLog(models.Model):
     rows = models.PositiveIntegerField()
 
     class Meta:
+        verbose_name = _("catatan unduhan")
+        verbose_name_plural = _("catatan unduhan")
         ordering = ["-at"]
 
     def __str__(self):

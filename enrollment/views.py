@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from newborns.models import AccessPoint
 from sejagad import search
 from sejagad.access import capability_required
 from sejagad.forms import add_service_errors
+from sejagad.pagination import describe_filters, page_or_all
 from sejagad.roles import Capability
 
 PAGE_SIZE = 25
@@ -51,7 +51,7 @@ def worklist(request, kind=None):
     # The address decides the list, even when another filter is invalid and filters nothing.
     kind = filters["kind"] = kind or filters["kind"]
     rows = selectors.worklist(request.user, **filters)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = page_or_all(request, rows, PAGE_SIZE)
     if privacy.is_number_search(filters.get("q")):
         # Finding a baby by a whole number confirms whose number it is, masked on screen or not.
         privacy.log_identity_access(
@@ -85,6 +85,7 @@ def worklist(request, kind=None):
             "filters": filters,
             "export_query": _export_query(request, kind),
             "filtered": any(k in filters for k in ("q", "level", "status", "segment", "facility")),
+            "print_filters": describe_filters(form, hidden=("q",)),
         },
     )
 

@@ -50,7 +50,7 @@ class Mother(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(verbose_name=_("riwayat ibu"), verbose_name_plural=_("riwayat ibu"))
 
     class Meta:
         verbose_name = _("ibu")
@@ -225,7 +225,9 @@ class Newborn(models.Model):
     void_reason = models.CharField(_("alasan pembatalan"), max_length=200, blank=True)
 
     objects = NewbornQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["submission_key"])
+    history = HistoricalRecords(
+        excluded_fields=["submission_key"], verbose_name=_("riwayat bayi"), verbose_name_plural=_("riwayat bayi")
+    )
 
     class Meta:
         verbose_name = _("bayi")

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,10 +24,6 @@ from sejagad.pagination import describe_filters, page_or_all
 from sejagad.roles import Capability, can
 
 PAGE_SIZE = 25
-
-
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _filters(request) -> tuple[NewbornFilterForm, dict]:
@@ -68,11 +63,12 @@ def nik_worklist(request):
     form, filters = _filters(request)
     filters = {k: v for k, v in filters.items() if k in ("q", "kecamatan", "desa")}
     today = timezone.localdate()
-    page = _page(request, selectors.nik_worklist(request.user, today=today, **filters))
+    page = page_or_all(request, selectors.nik_worklist(request.user, today=today, **filters), PAGE_SIZE)
     for baby in page.object_list:
         baby.nik_days_left = (baby.nik_deadline - today).days
     _log_number_search(request, filters, page)
-    return render(request, "newborns/worklist_dukcapil.html", {"form": form, "page": page, "filtered": bool(filters)})
+    context = {"form": form, "page": page, "filtered": bool(filters), "print_filters": describe_filters(form, ("q",))}
+    return render(request, "newborns/worklist_dukcapil.html", context)
 
 
 @capability_required(Capability.REGISTER_BIRTHS)
@@ -180,7 +176,7 @@ def _void_or_restore(request, pk, service, done: str):
 @capability_required(Capability.CORRECT_BIRTHS)
 def voided_list(request):
     babies = Newborn.objects.within_reach_of(request.user).voided().for_lists().select_related("voided_by")
-    page = _page(request, babies.order_by("-voided_at"))
+    page = page_or_all(request, babies.order_by("-voided_at"), PAGE_SIZE)
     return render(request, "newborns/newborn_voided.html", {"page": page})
 
 

@@ -212,8 +212,7 @@ def test_a_wrong_password_is_told_in_correct_indonesian(client, district):
 
 
 # English an Indonesian admin used to show: Django's permission names, django-import-export's buttons and
-# export page, django-axes's columns. (Not yet: the names of models without a verbose_name, e.g. "Export
-# logs", and simple_history's "historical ...".)
+# export page, django-axes's columns, model names without a verbose_name, simple_history's "historical ...".
 ENGLISH = [
     "Can add",
     "Can change",
@@ -225,6 +224,11 @@ ENGLISH = [
     "User Agent",
     "Locked Out",
     "Path",
+    "Notifications",
+    "Digests",
+    "Flag runs",
+    "Export logs",
+    "historical",
 ]
 
 
@@ -256,7 +260,7 @@ def test_the_admin_import_and_export_buttons_are_indonesian(client, district):
     client.force_login(UserFactory(role=Role.ADMIN_DINKES, is_staff=True, is_superuser=True))
     text = visible_text(client.get("/admin/coverage/participantcount/"))
     assert "Impor" in text and "Ekspor" in text
-    assert not re.search(r"(?<![\w-])Export(?! logs)", text)
+    assert not re.search(r"(?<![\w-])Export", text)
 
 
 def test_permission_labels_are_indonesian(district):
@@ -366,3 +370,46 @@ def test_an_import_with_errors_offers_the_sample_files(client, district):
     client.force_login(user)
     page = client.get(reverse("coverage:import_detail", args=[record.pk]))
     assert reverse("coverage:import_sample", kwargs={"name": "penduduk_desa.csv"}) in page.text
+
+
+@pytest.mark.parametrize(
+    ("url", "views", "role"),
+    [
+        ("enrollment:worklist_reactivation", "enrollment.views", Role.STAF_DINKES),
+        ("enrollment:worklist", "enrollment.views", Role.STAF_DINKES),
+        ("newborns:nik_worklist", "newborns.views", Role.PETUGAS_DUKCAPIL),
+        ("newborns:voided", "newborns.views", Role.STAF_DINKES),
+    ],
+)
+def test_every_worklist_prints_all_rows_of_its_filter(client, district, url, views, role, monkeypatch):
+    import datetime
+
+    from django.utils import timezone
+
+    from newborns.services import void_birth
+
+    born = timezone.localdate() - datetime.timedelta(days=100)  # past 3 months: reactivation and Dukcapil lists
+    babies = [register(mother_nik=mother_nik(n), mother_name=f"Ibu Cetak {n}", birth_date=born) for n in range(1, 4)]
+    if url == "newborns:voided":
+        for baby in babies:
+            void_birth(newborn=baby, by=UserFactory(role=Role.STAF_DINKES), reason="Data uji")
+    if url == "enrollment:worklist":
+        born = timezone.localdate() - datetime.timedelta(days=20)  # 8 days left to register: at risk
+        for n in range(4, 7):
+            register(mother_nik=mother_nik(n), mother_name=f"Ibu Cetak {n}", birth_date=born)
+    monkeypatch.setattr(f"{views}.PAGE_SIZE", 2)
+    client.force_login(UserFactory(role=role))
+
+    screen = client.get(reverse(url))
+    assert len(screen.context["page"].object_list) == 2 and "cetak=1" in screen.text
+    printed = client.get(reverse(url), {"cetak": "1"})
+    assert len(printed.context["page"].object_list) == 3
+    assert 'class="print-mode"' in printed.text and "Semua 3 baris siap dicetak." in printed.text
+
+
+def test_history_models_have_indonesian_names():
+    from enrollment.models import Enrollment
+    from newborns.models import Mother, Newborn
+
+    names = [str(model.history.model._meta.verbose_name) for model in (Mother, Newborn, Enrollment)]
+    assert names == ["riwayat ibu", "riwayat bayi", "riwayat kepesertaan JKN"]
