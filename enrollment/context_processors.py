@@ -7,6 +7,7 @@ def notifications(request):
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {"unread_notifications": 0}
-    notices = Notification.objects.live().filter(recipient=user, read_at__isnull=True).values("id")
-    digests = Digest.objects.filter(recipient=user, read_at__isnull=True).values("id")
+    # No ORDER BY inside a UNION: SQLite (the embedded default) refuses it.
+    notices = Notification.objects.live().filter(recipient=user, read_at__isnull=True).values("id").order_by()
+    digests = Digest.objects.filter(recipient=user, read_at__isnull=True).values("id").order_by()
     return {"unread_notifications": notices.union(digests, all=True).count()}

@@ -91,6 +91,7 @@ def test_one_digest_per_recipient_per_day_never_repeated(people):
     assert Digest.objects.get(recipient=people["kec"], day=tomorrow.run.day).total == 5
 
 
+@pytest.mark.both_databases
 def test_a_first_run_over_500_imported_babies_brings_one_digest_each_and_no_notices(people, client):
     imported_babies(504, midwife=people["bidan"])
     run = flagging.flag_deadlines().run  # the first run after an install or a big import

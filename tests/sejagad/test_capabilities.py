@@ -13,7 +13,8 @@ from sejagad.roles import Capability as C
 from sejagad.roles import Role, can
 from tests.factories import BidanFactory, UserFactory, register
 
-pytestmark = pytest.mark.django_db
+# Every page for every role, on PostgreSQL and again on the embedded SQLite (`make run`'s database).
+pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 
 LOGIN = "signed in"  # no capability: any signed-in user
 # Not checked here, on purpose: the admin has its own gate (tests/sejagad/test_access.py), the others
