@@ -287,3 +287,12 @@ def test_todays_deadline_check_is_overdue_only_after_its_hour_and_time_limit(dis
     assert deadline_check(now=six + datetime.timedelta(seconds=limit))["overdue"] is True
     flag_deadlines(today=today)
     assert deadline_check(now=six + datetime.timedelta(hours=17))["overdue"] is False
+
+
+def test_a_same_day_rerun_says_no_level_changed_rather_than_no_baby_checked(client, staf):
+    born(10, 1)
+    flag_deadlines()
+    flag_deadlines()  # the same day again: nothing to look at
+    client.force_login(staf)
+    page = client.get(reverse("home")).text
+    assert "tidak ada tingkat yang berubah" in page and "(0 bayi diperiksa)" not in page
