@@ -43,6 +43,12 @@ def _month(value: str | None) -> datetime.date | None:
         return None
 
 
+def _all_nik_deadlines_passed(month: datetime.date, today: datetime.date) -> bool:
+    """Babies born in ``month`` have their NIK deadline up to 3 months after its last day: before that, the
+    month's on-time count is not a result yet, and the chart leaves it out rather than draw a collapse."""
+    return month + relativedelta(months=4) <= today
+
+
 def _children(region: Region) -> list[Region]:
     return (
         list(Region.objects.filter(parent=region).order_by("name"))
@@ -91,7 +97,11 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
             (_("NIK di BPJS"), figures["bpjs_updated"]),
         ],
         "series": [
-            {"month": row["month"].strftime("%Y-%m"), "births": row["births"], "nik_in_time": row["nik_in_time"]}
+            {
+                "month": row["month"].strftime("%Y-%m"),
+                "births": row["births"],
+                "nik_in_time": row["nik_in_time"] if _all_nik_deadlines_passed(row["month"], today) else None,
+            }
             for row in enrollment.monthly_series(user, **area)
         ],
         "at_risk": list(enrollment.worklist(user, kind="risiko", **area)[:10]),

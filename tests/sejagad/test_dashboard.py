@@ -296,3 +296,30 @@ def test_a_same_day_rerun_says_no_level_changed_rather_than_no_baby_checked(clie
     client.force_login(staf)
     page = client.get(reverse("home")).text
     assert "tidak ada tingkat yang berubah" in page and "(0 bayi diperiksa)" not in page
+
+
+def test_the_monthly_on_time_nik_line_stops_at_the_last_month_whose_deadlines_have_all_passed(client, staf):
+    today = timezone.localdate()
+    born(10, 1)  # this month: deadlines still to come
+    born(200, 2)  # over six months ago: every deadline of its month has passed
+    client.force_login(staf)
+    series = {row["month"]: row for row in client.get(reverse("home")).context["series"]}
+
+    assert series[f"{today:%Y-%m}"]["births"] == 1 and series[f"{today:%Y-%m}"]["nik_in_time"] is None
+    old = (today - datetime.timedelta(days=200)).strftime("%Y-%m")
+    assert series[old]["nik_in_time"] == 0
+
+
+@pytest.mark.parametrize(
+    ("month", "today", "passed"),
+    [
+        (datetime.date(2026, 1, 1), datetime.date(2026, 4, 30), False),  # born 31 Jan: due 30 Apr, still today
+        (datetime.date(2026, 1, 1), datetime.date(2026, 5, 1), True),
+        (datetime.date(2025, 11, 1), datetime.date(2026, 2, 28), False),  # born 30 Nov: due 28 Feb
+        (datetime.date(2025, 11, 1), datetime.date(2026, 3, 1), True),
+    ],
+)
+def test_a_months_nik_deadlines_have_all_passed_the_day_after_the_last_one(month, today, passed):
+    from sejagad.dashboard import _all_nik_deadlines_passed
+
+    assert _all_nik_deadlines_passed(month, today) is passed
