@@ -33,7 +33,7 @@ def check_region_in_scope(row, user) -> None:
     write path)."""
     scope = getattr(user, "scope_region", None)
     code = str(row.get("kode_wilayah") or "").strip()
-    if scope is not None and code and not (code == scope.code or code.startswith(scope.code + ".")):
+    if scope is not None and code and not scope.contains_code(code):
         raise ValueError(_("Wilayah %(code)s di luar wilayah Anda.") % {"code": code[:20]})
 
 

@@ -102,6 +102,13 @@ def export_rows(queryset: QuerySet, user, *, today: datetime.date | None = None)
         yield convert(values)
 
 
+def attachment(response, filename: str):
+    """An export response as a download that no shared or browser cache keeps (personal data)."""
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def log_export(*, user, format: str, filters: dict, rows: int) -> ExportLog:
     """Exports carry personal data (UU PDP): record who took how many rows, with which filters."""
     return ExportLog.objects.create(user=user, format=format, filters=filters, rows=rows)

@@ -32,19 +32,13 @@ def _worklist_rows(request, format: str):
     return rows, filters["kind"]
 
 
-def _private(response, filename: str):
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"  # personal data: no copy in a shared or browser cache
-    return response
-
-
 @require_GET
 @capability_required(Capability.EXPORT_WORKLISTS)
 def export_csv(request):
     rows, kind = _worklist_rows(request, "csv")
     stream = exports.csv_text(exports.HEADERS, exports.export_rows(rows, request.user))
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-    return _private(response, exports.file_name(kind, "csv"))
+    return exports.attachment(response, exports.file_name(kind, "csv"))
 
 
 @require_GET
@@ -53,7 +47,7 @@ def export_xlsx(request):
     rows, kind = _worklist_rows(request, "xlsx")
     workbook = exports.write_xlsx(exports.HEADERS, exports.export_rows(rows, request.user))
     response = FileResponse(workbook, content_type=XLSX_CONTENT_TYPE)
-    return _private(response, exports.file_name(kind, "xlsx"))
+    return exports.attachment(response, exports.file_name(kind, "xlsx"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -137,4 +131,4 @@ def reconciliation_unmatched_csv(request, pk):
     # BPJS's own rows, NIK column whole, handed back to their uploader: still a whole-number export.
     log_identity_access(user=request.user, where=AccessPoint.EXPORT, count=len(rows))
     response = HttpResponse("".join(exports.csv_text(item.columns, rows)), content_type="text/csv; charset=utf-8")
-    return _private(response, f"rekonsiliasi-{item.pk}-tidak-cocok.csv")
+    return exports.attachment(response, f"rekonsiliasi-{item.pk}-tidak-cocok.csv")

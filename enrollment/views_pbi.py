@@ -139,7 +139,7 @@ def pbi_export_csv(request):
     rows, period = _pbi_export(request, "csv")
     stream = exports.csv_text(exports.PBI_HEADERS, rows)
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-    return _attachment(response, f"usulan-pbi-{period:%Y-%m}.csv")
+    return exports.attachment(response, f"usulan-pbi-{period:%Y-%m}.csv")
 
 
 @require_GET
@@ -148,10 +148,4 @@ def pbi_export_xlsx(request):
     rows, period = _pbi_export(request, "xlsx")
     workbook = exports.write_xlsx(exports.PBI_HEADERS, rows, title=f"Usulan PBI {period:%Y-%m}")
     response = FileResponse(workbook, content_type=XLSX_CONTENT_TYPE)
-    return _attachment(response, f"usulan-pbi-{period:%Y-%m}.xlsx")
-
-
-def _attachment(response, filename: str):
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"  # personal data: no copy in a shared or browser cache
-    return response
+    return exports.attachment(response, f"usulan-pbi-{period:%Y-%m}.xlsx")

@@ -65,7 +65,11 @@ class Region(models.Model):
         return self.code.replace(".", "")
 
     def contains(self, other: "Region | None") -> bool:
-        return other is not None and (other.code == self.code or other.code.startswith(self.code + "."))
+        return other is not None and self.contains_code(other.code)
+
+    def contains_code(self, code: str) -> bool:
+        """This region itself, or any region below it, by its dotted code."""
+        return code == self.code or code.startswith(self.code + ".")
 
 
 class FacilityKind(models.TextChoices):
