@@ -9,7 +9,6 @@ from enrollment import selectors, services
 from enrollment.forms import WORKLIST_CHOICES, WORKLIST_TITLES, EnrollmentForm, WorklistFilterForm
 from enrollment.models import Enrollment
 from newborns import privacy
-from newborns.models import AccessPoint
 from sejagad import search
 from sejagad.access import capability_required
 from sejagad.forms import add_service_errors
@@ -52,14 +51,9 @@ def worklist(request, kind=None):
     kind = filters["kind"] = kind or filters["kind"]
     rows = selectors.worklist(request.user, **filters)
     page = page_or_all(request, rows, PAGE_SIZE)
-    if privacy.is_number_search(filters.get("q")):
-        # Finding a baby by a whole number confirms whose number it is, masked on screen or not.
-        privacy.log_identity_access(
-            user=request.user,
-            where=AccessPoint.SEARCH,
-            newborn_ids=[e.newborn_id for e in page.object_list],
-            whole=True,
-        )
+    privacy.log_number_search(
+        user=request.user, query=filters.get("q"), newborn_ids=[e.newborn_id for e in page.object_list]
+    )
     # The badges count the list shown: the same filters, each level in turn.
     here = reverse(WORKLIST_URLS[kind])
     levels = [

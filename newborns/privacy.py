@@ -43,6 +43,12 @@ def is_number_search(text: str | None) -> bool:
     return bool(as_identity_number(text or ""))
 
 
+def log_number_search(*, user, query: str | None, newborn_ids: Iterable[int]) -> None:
+    """A hit on a search by a whole NIK or KK confirms whose number it is, masked on screen or not: logged."""
+    if is_number_search(query):
+        log_identity_access(user=user, where=AccessPoint.SEARCH, newborn_ids=newborn_ids, whole=True)
+
+
 def log_identity_access(
     *, user, where: AccessPoint, newborn_ids: Iterable[int] = (), count: int | None = None, whole: bool | None = None
 ) -> int:

@@ -32,14 +32,6 @@ def _filters(request) -> tuple[NewbornFilterForm, dict]:
     return form, form.filters()
 
 
-def _log_number_search(request, filters: dict, page):
-    if privacy.is_number_search(filters.get("q")):
-        # Finding a baby by a whole NIK or KK confirms whose number it is, masked on screen or not.
-        privacy.log_identity_access(
-            user=request.user, where=AccessPoint.SEARCH, newborn_ids=[b.pk for b in page.object_list], whole=True
-        )
-
-
 @require_http_methods(["GET", "POST"])
 @capability_required(Capability.VIEW_NEWBORNS)
 def newborn_list(request):
@@ -47,7 +39,7 @@ def newborn_list(request):
         return search.search_redirect(request, reverse("newborns:list"))
     form, filters = _filters(request)
     page = page_or_all(request, selectors.search_newborns(request.user, **filters), PAGE_SIZE)
-    _log_number_search(request, filters, page)
+    privacy.log_number_search(user=request.user, query=filters.get("q"), newborn_ids=[b.pk for b in page.object_list])
     return render(
         request,
         "newborns/newborn_list.html",
@@ -66,7 +58,7 @@ def nik_worklist(request):
     page = page_or_all(request, selectors.nik_worklist(request.user, today=today, **filters), PAGE_SIZE)
     for baby in page.object_list:
         baby.nik_days_left = (baby.nik_deadline - today).days
-    _log_number_search(request, filters, page)
+    privacy.log_number_search(user=request.user, query=filters.get("q"), newborn_ids=[b.pk for b in page.object_list])
     context = {"form": form, "page": page, "filtered": bool(filters), "print_filters": describe_filters(form, ("q",))}
     return render(request, "newborns/worklist_dukcapil.html", context)
 

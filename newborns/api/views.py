@@ -204,11 +204,9 @@ class NewbornViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if not found.is_valid():
             raise ValidationError(found.errors)
         page = self.paginate_queryset(found.qs)
-        if privacy.is_number_search(found.form.cleaned_data["q"]):
-            # A hit on a whole number confirms whose number it is, although the answer masks it.
-            privacy.log_identity_access(
-                user=request.user, where=AccessPoint.SEARCH, newborn_ids=[b.pk for b in page], whole=True
-            )
+        privacy.log_number_search(
+            user=request.user, query=found.form.cleaned_data["q"], newborn_ids=[b.pk for b in page]
+        )
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_serializer_class(self):
