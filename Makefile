@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run setup test lint bench vendor clean
+.PHONY: run setup test lint bench loadtest vendor clean
 
 ## make run: install, migrate, load Luwu Utara and demo data, then serve web + worker + beat.
 run: setup
@@ -37,10 +37,19 @@ test: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 	tmp=$$(mktemp -d) && env -u DATABASE_URL -u CELERY_BROKER_URL SEJAGAD_VAR_DIR=$$tmp $(VENV)/bin/pytest -q -m both_databases -p no:cacheprovider; rc=$$?; rm -rf $$tmp; exit $$rc
 
-## make bench: performance figures on PostgreSQL (outside the test suite); see docs/BENCHMARKS.md.
+## make bench: performance figures on PostgreSQL (outside the test suite), each beside its comparison; see
+## docs/BENCHMARKS.md. Any database name: created when missing, refused when it holds data that is not the bench's.
+## One suite: make bench BENCH_ARGS="enrollment.bench --quick".
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sejagad_bench
 bench: $(VENV)/.installed-dev
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench $(BENCH_ARGS)
+
+## make loadtest: Locust (10 users) against gunicorn with production settings, on the district demo and the
+## national table; prints req/s, p50/p95/p99 and errors per page. Settings: LOADTEST_DATASETS="district national",
+## LOADTEST_USERS, LOADTEST_RUN_TIME (60s), LOADTEST_NATIONAL_ROWS (4500000); see loadtest/run.py.
+LOADTEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sejagad_loadtest
+loadtest: $(VENV)/.installed-dev
+	LOADTEST_DATABASE_URL=$(LOADTEST_DATABASE_URL) $(PY) loadtest/run.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -7,8 +7,9 @@ Call inside a transaction: the staging table lives as long as it.
 """
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
+import numpy as np
 import pandas as pd
 from django.db import connection
 
@@ -35,16 +36,56 @@ def stage(cursor, name: str, columns: Sequence[tuple[str, str]], frame: pd.DataF
     cursor.execute(f"CREATE TEMP TABLE {name} ({definition}){on_commit}")
     if _use_copy():
         with cursor.copy(f"COPY {name} ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)") as copy:
-            for start in range(0, len(frame), COPY_CHUNK_ROWS):
-                buffer = io.StringIO()
-                frame.iloc[start : start + COPY_CHUNK_ROWS][names].to_csv(buffer, index=False, header=False)
-                copy.write(buffer.getvalue())
+            for text in csv_chunks(frame[names]):
+                copy.write(text)
     else:
         placeholders = ", ".join(["%s"] * len(names))
         sql = f"INSERT INTO {name} ({', '.join(names)}) VALUES ({placeholders})"
         values = frame[names].astype(object).where(frame[names].notna(), None)
         for start in range(0, len(values), BATCH_SIZE):
             cursor.executemany(sql, values.iloc[start : start + BATCH_SIZE].itertuples(index=False, name=None))
+
+
+def csv_chunks(frame: pd.DataFrame) -> Iterator[str]:
+    """The frame as CSV text (no header; an empty cell is NULL), in chunks of ``COPY_CHUNK_ROWS``.
+
+    Categorical and integer columns (what an import stages) are formatted once per distinct text and
+    joined, faster than ``to_csv``; other frames go through ``to_csv``."""
+    if not all(isinstance(t, pd.CategoricalDtype) or pd.api.types.is_integer_dtype(t) for t in frame.dtypes):
+        for start in range(0, len(frame), COPY_CHUNK_ROWS):
+            buffer = io.StringIO()
+            frame.iloc[start : start + COPY_CHUNK_ROWS].to_csv(buffer, index=False, header=False)
+            yield buffer.getvalue()
+        return
+    columns = [frame.iloc[:, i] for i in range(frame.shape[1])]
+    # A category's text is quoted once, not once per row; code -1 (missing) takes the last entry: NULL.
+    texts = [
+        np.array([_csv_quote(str(t)) for t in c.cat.categories] + [""], dtype=object)
+        if isinstance(c.dtype, pd.CategoricalDtype)
+        else None
+        for c in columns
+    ]
+    for start in range(0, len(frame), COPY_CHUNK_ROWS):
+        cells = [
+            _integer_texts(c.iloc[start : start + COPY_CHUNK_ROWS])
+            if t is None
+            else t[c.cat.codes.to_numpy()[start : start + COPY_CHUNK_ROWS]].tolist()
+            for c, t in zip(columns, texts, strict=True)
+        ]
+        yield "\n".join(map(",".join, zip(*cells, strict=True))) + "\n"
+
+
+def _integer_texts(values: pd.Series) -> list[str]:
+    texts = list(map(str, values.to_numpy(dtype="int64", na_value=0).tolist()))
+    for position in np.flatnonzero(values.isna().to_numpy()).tolist():
+        texts[position] = ""
+    return texts
+
+
+def _csv_quote(text: str) -> str:
+    if any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def drop(cursor, name: str) -> None:

@@ -1,12 +1,17 @@
 """Reading and checking Dukcapil population and BPJS participant files (CSV or XLSX) with pandas.
 
-Pure functions over a file: no database writes. ``services`` calls them for the preview and again for the
-commit. Every check is vectorised, so a million rows cost seconds, and every error keeps its line number
-(the header is line 1, the first data row line 2, as a spreadsheet shows it).
+Pure functions over a file: no database writes but a cache beside it. ``services`` calls them for the
+preview and again for the commit; the commit reuses what the preview found (``CHECKED_SUFFIX``) when the
+file and the regions it was checked against are the same. Every check runs once per distinct value of a
+column (the reader gives categoricals), so a million rows cost seconds, and every error keeps its line
+number (the header is line 1, the first data row line 2, as a spreadsheet shows it).
 """
 
-import csv
-import io
+import contextlib
+import hashlib
+import json
+import logging
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +23,9 @@ from django.utils.translation import gettext as _
 
 from coverage.models import PERIOD_RE, ImportKind, Segment
 from sejagad import spreadsheets
-from sejagad.text import CONTROL_RE, DIGITS_TO_ASCII, ascii_digits, cap, shown, shown_list
+from sejagad.text import CONTROL_RE, DIGITS_TO_ASCII, ascii_digits, cap, shown
+
+logger = logging.getLogger(__name__)
 
 MAX_STORED_ERRORS = 500
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -69,12 +76,15 @@ SEGMENT_ALIASES = {
 # made ASCII on reading; "\d" would also take other scripts' digits).
 COUNT_RE = r"[0-9]+|[0-9]{1,3}(?:\.[0-9]{3})+"
 MAX_COUNT_DIGITS = 12  # a trillion people: anything longer is a typo, and would overflow the column
-MAX_HEADER_NAME_CHARS = 100
 REGION_DIGITS = (2, 4, 6, 10)
 
 
-# The file as a whole cannot be read: wrong type, too large, a zip bomb, a missing column.
+# The file as a whole cannot be read: wrong type, too large, a zip bomb, a missing column. The one
+# refusal of every upload (the reconciliation's too).
 FileRejected = spreadsheets.UploadRejected
+# The preview's result, kept beside the file for the commit.
+CHECKED_SUFFIX = ".checked.npz"
+CHECKED_VERSION = "1"
 
 
 @dataclass
@@ -94,100 +104,49 @@ def max_upload_bytes() -> int:
     return getattr(settings, "COVERAGE_IMPORT_MAX_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
 
 
+def limits() -> spreadsheets.Limits:
+    return spreadsheets.Limits(
+        max_bytes=max_upload_bytes(),
+        max_unpacked_bytes=getattr(
+            settings, "COVERAGE_IMPORT_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES
+        ),
+    )
+
+
 def check_upload(name: str, size: int, head: bytes, opener: Callable[[], object]) -> None:
     """Refuse what we should not even open: unknown types, oversize files, XLSX that unpack too large."""
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise FileRejected(_("Hanya berkas CSV atau XLSX yang dapat diimpor."))
-    limit = max_upload_bytes()
-    if size > limit:
-        raise FileRejected(
-            _("Berkas terlalu besar (%(size)s MB); batasnya %(limit)s MB.")
-            % {"size": round(size / 1024 / 1024, 1), "limit": limit // 1024 // 1024}
-        )
-    if suffix == ".xlsx":
-        if not head.startswith(b"PK"):
-            raise FileRejected(_("Berkas XLSX ini rusak atau bukan XLSX."))
-        check_xlsx_unpacked_size(opener())
+    spreadsheets.check_upload(name=name, size=size, head=head, opener=opener, limits=limits())
 
 
-def check_xlsx_unpacked_size(fileobj) -> None:
-    limit = getattr(settings, "COVERAGE_IMPORT_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES)
-    spreadsheets.check_xlsx_unpacked_size(fileobj, limit=limit)
-
-
-def _normalise_header(name) -> str:
-    text = "".join(ch if ch.isalnum() else " " for ch in str(name).strip().lower())
-    return "_".join(text.split())
-
-
-def _cell_to_text(value) -> str:
-    """Spreadsheet cells arrive typed; a count typed as 1.5 must fail, not become 15."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        return str(int(value)) if float(value).is_integer() else str(value).replace(".", ",")
-    return str(value)
-
-
-def read_table(path: Path, name: str) -> pd.DataFrame:
-    """The file's cells as text, headers normalised; the index is the spreadsheet line number."""
-    suffix = Path(name).suffix.lower()
-    if suffix == ".xlsx":
-        with path.open("rb") as f:
-            check_xlsx_unpacked_size(f)
-        frame = spreadsheets.read_xlsx(path, dtype=object)
-        frame = frame.map(_cell_to_text)
-    else:
-        text = spreadsheets.decode_text(path.read_bytes())
-        frame = spreadsheets.parse_csv(
-            io.StringIO(text),
-            sep=spreadsheets.sniff_separator(text),
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            quoting=csv.QUOTE_MINIMAL,
-        )
-    if len(frame.columns) > spreadsheets.MAX_COLUMNS:
-        raise FileRejected(
-            _("Baris 1 (judul kolom) memiliki %(n)s kolom; paling banyak %(limit)s.")
-            % {"n": len(frame.columns), "limit": spreadsheets.MAX_COLUMNS}
-        )
-    # A header name is matched against names of some 20 characters; a longer one is only ever quoted back.
-    frame.columns = [_normalise_header(c)[:MAX_HEADER_NAME_CHARS] for c in frame.columns]
-    frame = frame.loc[:, [c for c in frame.columns if c and not c.startswith("unnamed")]]
-    frame = frame.fillna("").astype(str)
-    # Digits of any script become ASCII here, before any check: a code or count is one string everywhere.
-    frame = frame.apply(
-        lambda column: _by_value(column, lambda values: values.str.translate(DIGITS_TO_ASCII).str.strip())
+def read_table(path: Path, name: str, kind: str | None = None) -> pd.DataFrame:
+    """The file's cells as text (categoricals), headers normalised, digits in ASCII; the index is the
+    spreadsheet line number. With ``kind``, a file without that kind's columns is refused before its rows
+    are read."""
+    frame = spreadsheets.read_table(
+        path,
+        name=name,
+        max_unpacked_bytes=limits().max_unpacked_bytes,
+        check_header=kind and (lambda header: _find_columns([spreadsheets.normalise_header(h) for h in header], kind)),
     )
-    frame.index = np.arange(2, len(frame) + 2)
-    # Blank lines at the end of a spreadsheet are not rows.
-    return frame.loc[(frame != "").any(axis=1)]
+    header = [spreadsheets.normalise_header(c) for c in frame.columns]
+    keep = [i for i, c in enumerate(header) if c and not c.startswith("unnamed")]
+    # Digits of any script become ASCII here, before any check: a code or count is one string everywhere.
+    columns = {
+        i: spreadsheets.recode_text(frame.iloc[:, i], lambda values: values.str.translate(DIGITS_TO_ASCII))
+        for i in keep
+    }
+    out = pd.DataFrame(columns, index=frame.index, copy=False)
+    out.columns = [header[i] for i in keep]
+    return out
+
+
+def _find_columns(header: list[str], kind: str) -> dict[str, int]:
+    wanted = {column: COLUMN_ALIASES[column] for column in REQUIRED[kind] + OPTIONAL[kind]}
+    return spreadsheets.find_columns(header, wanted, required=REQUIRED[kind])
 
 
 def _pick_columns(frame: pd.DataFrame, kind: str) -> dict[str, str]:
-    found = {}
-    for column in REQUIRED[kind] + OPTIONAL[kind]:
-        for alias in COLUMN_ALIASES[column]:
-            if alias in frame.columns:
-                found[column] = alias
-                break
-    missing = [COLUMN_ALIASES[c][0] for c in REQUIRED[kind] if c not in found]
-    if missing:
-        raise FileRejected(
-            _("Kolom wajib tidak ada: %(missing)s. Kolom yang terbaca: %(seen)s.")
-            % {"missing": ", ".join(missing), "seen": shown_list(frame.columns)}
-        )
-    for header in found.values():
-        # "Kode Wilayah" and "kode_wilayah" are the same column once normalised: which one to read?
-        if (frame.columns == header).sum() > 1:
-            raise FileRejected(_("Kolom %(name)s ada lebih dari sekali; sisakan satu.") % {"name": header})
-    return found
+    return {column: frame.columns[position] for column, position in _find_columns(list(frame.columns), kind).items()}
 
 
 class _Errors:
@@ -208,13 +167,31 @@ class _Errors:
         return sorted(self.items, key=lambda e: (e["line"], e["column"]))[:MAX_STORED_ERRORS]
 
 
+def _distinct(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), series.cat.categories.to_numpy(dtype=object)
+    return pd.factorize(series, use_na_sentinel=False)
+
+
 def _by_value(series: pd.Series, compute: Callable[[pd.Series], pd.Series | pd.DataFrame]):
     """Do string work once per distinct value: a million rows hold some thousands of codes and counts."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    codes, uniques = _distinct(series)
     result = compute(pd.Series(uniques, dtype=object).fillna("").astype(str))
-    taken = result.iloc[codes]
-    taken.index = series.index
-    return taken
+    if isinstance(result, pd.DataFrame):
+        return pd.DataFrame({c: _take(result[c], codes, series.index) for c in result.columns}, index=series.index)
+    return _take(result, codes, series.index)
+
+
+def _take(values: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Per-value results spread over the rows; text stays a categorical (a million pointers cost 8 MB and a
+    million-row comparison or factorize later, a categorical costs neither)."""
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        merged, uniques = pd.factorize(values.to_numpy(dtype=object))
+        return pd.Series(
+            pd.Categorical.from_codes(merged[codes], categories=pd.Index(uniques, dtype=object)), index=index
+        )
+    # Taken from the array, not the Series: a Series take would first build a million-label index.
+    return pd.Series(values.array.take(codes), index=index, name=values.name)
 
 
 def _parse_counts(text: pd.Series) -> pd.DataFrame:
@@ -272,6 +249,8 @@ def _control_characters(frame: pd.DataFrame, errors: _Errors) -> pd.Series:
     failed = pd.Series(False, index=frame.index)
     for position, column in enumerate(frame.columns):
         cells = frame.iloc[:, position]
+        if not pd.Series(_distinct(cells)[1], dtype=object).astype(str).str.contains(CONTROL_RE).any():
+            continue
         found = _by_value(cells, lambda values: values.str.extract(f"({CONTROL_RE.pattern})", expand=False))
         bad = found.notna()
         if not bad.any():
@@ -284,7 +263,7 @@ def _control_characters(frame: pd.DataFrame, errors: _Errors) -> pd.Series:
                 % {"char": "NUL" if found[line] == "\x00" else f"U+{ord(found[line]):04X}"}
             ),
         )
-        frame.iloc[:, position] = cells.str.replace(CONTROL_RE, "", regex=True)
+        frame.isetitem(position, spreadsheets.recode_text(cells, lambda v: v.str.replace(CONTROL_RE, "", regex=True)))
         failed |= bad
     return failed
 
@@ -335,7 +314,8 @@ def _periods(frame: pd.DataFrame, column: str | None, default: str, errors: _Err
     if column is None:
         if not default:
             raise FileRejected(_("Berkas tidak memiliki kolom periode; isi periode bawaan (mis. 2021-S2)."))
-        return pd.Series(default, index=frame.index), pd.Series(False, index=frame.index)
+        period = pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int8), categories=[default])
+        return pd.Series(period, index=frame.index), pd.Series(False, index=frame.index)
     raw = frame[column]
 
     def parse(values: pd.Series) -> pd.DataFrame:
@@ -356,11 +336,38 @@ def _periods(frame: pd.DataFrame, column: str | None, default: str, errors: _Err
 
 
 def _duplicates(key: pd.DataFrame, ok: pd.Series, errors: _Errors, describe: Callable[[int], str]) -> pd.Series:
-    candidates = key[ok]
-    first_line = candidates.reset_index().groupby(list(key.columns), sort=False)["index"].transform("min")
-    first_line.index = candidates.index
+    # One integer per key, from the columns' category codes (every key column is a categorical): far
+    # cheaper to compare than tuples of text. A key column's codes are equal exactly when its texts are.
+    rows = np.flatnonzero(ok.to_numpy())
+    combined = np.zeros(len(rows), dtype=np.int64)
+    bound = 1
+    for column in key.columns:
+        values = key[column]
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype("category")
+        width = len(values.cat.categories) + 1
+        combined *= width
+        combined += values.cat.codes.to_numpy()[rows]
+        combined += 1  # missing (code -1) is a value too
+        bound *= width
+    if bound > 4 * len(rows) + 1024:
+        combined, _uniques = pd.factorize(combined)
+        bound = len(_uniques)
+    # The first row of each key: written from the last row to the first, so the first one stays. An array
+    # as long as the number of possible keys, not a sort or a hash table of a million rows.
+    order = np.arange(len(rows), dtype=np.int32)
+    first = np.zeros(max(bound, 1), dtype=np.int32)
+    first[combined[::-1]] = order[::-1]
+    first_of_row = first[combined]
+    repeated = first_of_row != order
     duplicate = pd.Series(False, index=key.index)
-    duplicate.loc[candidates.index] = candidates.duplicated(keep="first").to_numpy()
+    duplicate.iloc[rows[repeated]] = True
+    lines = key.index.to_numpy()
+    first_line = {}
+    if repeated.any():
+        first_line = dict(
+            zip(lines[rows[repeated]].tolist(), lines[rows[first_of_row[repeated]]].tolist(), strict=True)
+        )
     errors.add(
         duplicate,
         "",
@@ -381,15 +388,31 @@ def parse_file(
     default_period: str = "",
     progress: Callable[[int], None] = lambda pct: None,
 ) -> ParsedFile:
-    """Read a population or participant file and check every row; the valid rows come back in our columns."""
-    frame = read_table(path, name)
+    """Read a population or participant file and check every row; the valid rows come back in our columns.
+
+    The result is kept beside the file; the next call with the same file, kind, default period and regions
+    (the commit after the preview) takes it instead of reading the file again, once."""
+    known = known_regions if isinstance(known_regions, frozenset) else frozenset(known_regions)
+    default_period = ascii_digits(default_period)
+    key = _checked_key(path, kind, default_period, known)
+    if (parsed := _take_checked(path, key)) is not None:
+        progress(60)
+        return parsed
+    parsed = _check(path, name=name, kind=kind, known=known, default_period=default_period, progress=progress)
+    _keep_checked(path, key, parsed)
+    return parsed
+
+
+def _check(
+    path: Path, *, name: str, kind: str, known: frozenset[str], default_period: str, progress: Callable[[int], None]
+) -> ParsedFile:
+    frame = read_table(path, name, kind)
     progress(30)
     columns = _pick_columns(frame, kind)
-    known = known_regions if isinstance(known_regions, frozenset) else frozenset(known_regions)
     errors = _Errors()
     bad_text = _control_characters(frame, errors)
     region, bad_region = _regions(frame, columns["region"], known, errors)
-    period, bad_period = _periods(frame, columns.get("period"), ascii_digits(default_period), errors)
+    period, bad_period = _periods(frame, columns.get("period"), default_period, errors)
     progress(40)
     out = pd.DataFrame({"region_id": region, "period": period}, index=frame.index)
     failed = bad_text | bad_region | bad_period
@@ -399,7 +422,9 @@ def parse_file(
         male_col, female_col = columns.get("male"), columns.get("female")
         out["male"], bad_male = _counts(frame, male_col, male_col or "", errors, required=False)
         out["female"], bad_female = _counts(frame, female_col, female_col or "", errors, required=False)
-        out["source"] = frame[columns["source"]].str.slice(0, 200) if "source" in columns else ""
+        out["source"] = (
+            _by_value(frame[columns["source"]], lambda v: v.str.slice(0, 200)) if "source" in columns else ""
+        )
         both = out["male"].notna() & out["female"].notna() & out["total"].notna()
         mismatch = (both & ((out["male"] + out["female"]) != out["total"])).fillna(False).astype(bool)
         errors.add(
@@ -432,7 +457,7 @@ def parse_file(
                 % {"value": shown(raw_segment[line]), "choices": ", ".join(Segment.values)}
             ),
         )
-        out["segment"] = segment.fillna("").astype(str)
+        out["segment"] = segment  # NaN only on rows that failed
         header = columns["participants"]
         out["total"], bad_total = _counts(frame, header, header, errors, required=True)
         active_col = columns.get("active")
@@ -462,8 +487,84 @@ def parse_file(
     duplicate = _duplicates(out[KEY[kind]], key_ok, errors, describe)
     failed = failed | duplicate
     valid = out.loc[~failed.to_numpy(), KEY[kind] + VALUES[kind]].reset_index(drop=True)
+    for column in valid.columns:
+        if valid[column].dtype != "Int64":
+            valid[column] = valid[column].astype("category")
     progress(60)
     return ParsedFile(kind=kind, rows=valid, total_rows=len(frame), error_count=errors.count, errors=errors.sorted())
+
+
+def _checked_path(path: Path) -> Path:
+    return Path(f"{path}{CHECKED_SUFFIX}")
+
+
+def _checked_key(path: Path, kind: str, default_period: str, known: frozenset[str]) -> str:
+    """Names what a check depended on: the file as stored, the kind, the default period and the regions."""
+    stat = path.stat()
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (CHECKED_VERSION, kind, default_period, str(stat.st_size), str(stat.st_mtime_ns)):
+        digest.update(part.encode() + b"\0")
+    digest.update("\n".join(sorted(known)).encode())
+    return digest.hexdigest()
+
+
+def _keep_checked(path: Path, key: str, parsed: ParsedFile) -> None:
+    """Arrays only (``allow_pickle=False`` on reading): the cache can never run code."""
+    rows = parsed.rows
+    meta = {
+        "key": key,
+        "kind": parsed.kind,
+        "total_rows": parsed.total_rows,
+        "error_count": parsed.error_count,
+        "errors": parsed.errors,
+        "columns": list(rows.columns),
+    }
+    arrays = {"meta": np.array(json.dumps(meta))}
+    for n, column in enumerate(rows.columns):
+        values = rows[column]
+        if values.dtype == "Int64":
+            arrays[f"int{n}"] = values.to_numpy(dtype="int64", na_value=0)
+            arrays[f"na{n}"] = values.isna().to_numpy()
+        else:
+            values = values.astype("category")
+            arrays[f"codes{n}"] = values.cat.codes.to_numpy()
+            arrays[f"text{n}"] = np.array(values.cat.categories.tolist(), dtype=str)
+    target, partial = _checked_path(path), Path(f"{path}.partial.npz")
+    try:
+        np.savez(partial, **arrays)
+        os.replace(partial, target)
+    except OSError:
+        logger.warning("could not keep the checked rows of an import", exc_info=True)
+
+
+def _take_checked(path: Path, key: str) -> ParsedFile | None:
+    """The kept result if it was made for this key; taken once (a later check reads the file again)."""
+    kept = _checked_path(path)
+    try:
+        with np.load(kept, allow_pickle=False) as arrays:
+            meta = json.loads(str(arrays["meta"]))
+            if meta["key"] != key:
+                return None
+            columns = {}
+            for n, column in enumerate(meta["columns"]):
+                if f"int{n}" in arrays:
+                    columns[column] = pd.array(arrays[f"int{n}"], dtype="Int64")
+                    columns[column][arrays[f"na{n}"]] = pd.NA
+                else:
+                    categories = pd.Index(arrays[f"text{n}"].astype(object), dtype=object)
+                    columns[column] = pd.Categorical.from_codes(arrays[f"codes{n}"], categories=categories)
+    except (OSError, ValueError, KeyError):
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            kept.unlink()
+    return ParsedFile(
+        kind=meta["kind"],
+        rows=pd.DataFrame(columns, columns=meta["columns"]),
+        total_rows=meta["total_rows"],
+        error_count=meta["error_count"],
+        errors=meta["errors"],
+    )
 
 
 def diff_against(parsed: ParsedFile, existing: pd.DataFrame) -> tuple[pd.DataFrame, int, int, int]:

@@ -1,33 +1,34 @@
 """The BPJS liaison's worklist export: one column spec, written as streamed CSV or as XLSX.
 
-Rows come from ``selectors.worklist`` as plain tuples (``values_list``), never model instances, and are
-written as they are read, so memory stays flat whatever the number of rows. The columns carry personal
-data: identity numbers are whole only for roles that need them, and every export is logged.
+On PostgreSQL the CSV is the worklist's own query with every cell computed in SQL (masking, labels, ISO
+dates, days left, formula escaping), streamed by ``COPY (...) TO STDOUT``; elsewhere (the embedded SQLite
+default) rows come as plain tuples (``values_list``) and are converted in Python. Both give the same
+bytes (``sejagad.writers`` writes CSV as COPY does), and memory stays flat whatever the number of rows.
+The columns carry personal data: identity numbers are whole only for roles that need them, and every
+export is logged before its first byte, with its row count written when the stream ends.
 """
 
-import csv
 import datetime
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 
-from django.db.models import QuerySet
+from django.db import connections
+from django.db.models import Case, F, Func, IntegerField, QuerySet, TextField, Value, When
+from django.db.models.functions import Cast, Concat, Left, Length, NullIf, Ord, Repeat, Right
+from django.db.models.lookups import In
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from enrollment import selectors
 from enrollment.models import EnrollmentStatus, ExportLog
 from enrollment.services import pbi_clock
-from newborns.models import AccessPoint
-from newborns.privacy import log_identity_access, shown_to
-from sejagad.spreadsheets import escape_formula
+from newborns.models import AccessPoint, IdentityAccess
+from newborns.privacy import log_identity_access, sees_whole_numbers, shown_to
+from sejagad.spreadsheets import FORMULA_TRIGGERS, escape_formula
+from sejagad.writers import BOM, Tally, attachment, copy_csv, csv_bytes, csv_text, write_xlsx
 
-BOM = "\ufeff"
+__all__ = ["BOM", "attachment", "csv_text", "write_xlsx"]  # the writers, where the exports' callers find them
+
 CHUNK_SIZE = 2000
 
 TEXT, IDENTITY, DATE, DAYS_LEFT, STATUS = "text", "identity", "date", "days_left", "status"
@@ -76,9 +77,14 @@ def file_name(kind: str, extension: str, *, today: datetime.date | None = None) 
 SOURCES = list(dict.fromkeys(c.source for c in COLUMNS))
 
 
-def row_converter(user, *, today: datetime.date) -> Callable[[tuple], list]:
+def _status_labels() -> dict[str, str]:
+    # In the language active when the export is prepared (the request's), not when the stream is read.
+    return {s.value: str(s.label) for s in EnrollmentStatus}
+
+
+def row_converter(user, *, today: datetime.date, labels: dict[str, str] | None = None) -> Callable[[tuple], list]:
     """A function from one ``values_list`` tuple (in ``SOURCES`` order) to the export's typed cells."""
-    status_labels = {s.value: str(s.label) for s in EnrollmentStatus}
+    status_labels = labels or _status_labels()
     transforms = {
         TEXT: lambda value: escape_formula(value or ""),
         IDENTITY: partial(shown_to, user),
@@ -95,91 +101,125 @@ def row_converter(user, *, today: datetime.date) -> Callable[[tuple], list]:
     return convert
 
 
-def export_rows(queryset: QuerySet, user, *, today: datetime.date | None = None) -> Iterator[list]:
+def export_rows(queryset: QuerySet, user, *, today: datetime.date | None = None, labels=None) -> Iterator[list]:
     """The worklist's rows as typed cells, read in chunks through one query."""
-    convert = row_converter(user, today=today or timezone.localdate())
+    convert = row_converter(user, today=today or timezone.localdate(), labels=labels)
     for values in queryset.values_list(*SOURCES).iterator(chunk_size=CHUNK_SIZE):
         yield convert(values)
 
 
-def attachment(response, filename: str):
-    """An export response as a download that no shared or browser cache keeps (personal data)."""
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+# --- The same cells in SQL, for COPY ---------------------------------------------------------------
 
 
-def log_export(*, user, format: str, filters: dict, rows: int) -> ExportLog:
+# The first character's code point (ascii() in PostgreSQL): compared as integers, no substring built.
+TRIGGER_CODES = [ord(c) for c in FORMULA_TRIGGERS]
+
+
+def _sql_text(value, *, first=None):
+    """``escape_formula(value or "")`` in SQL, then NULL for empty (the CSV writers leave both bare).
+    ``first`` is what starts the text when that is cheaper to read than ``value`` (a masked number)."""
+    escaped = Case(
+        When(In(Ord(first if first is not None else value), TRIGGER_CODES), then=Concat(Value("'"), value)),
+        default=value,
+        output_field=TextField(),
+    )
+    return NullIf(escaped, Value(""), output_field=TextField())
+
+
+def _sql_masked(value):
+    """``newborns.privacy.mask_number`` in SQL: ``7322**********01``."""
+    return Concat(Left(value, 4), Repeat(Value("*"), Length(value) - 6), Right(value, 2), output_field=TextField())
+
+
+def _sql_cells(user, *, today: datetime.date, labels: dict[str, str]) -> list:
+    """One SQL expression per column, each giving the text the plain path writes for that cell."""
+    whole = sees_whole_numbers(user)
+    cells = []
+    for column in COLUMNS:
+        value = F(column.source)
+        if column.kind == TEXT:
+            cells.append(_sql_text(value))
+        elif column.kind == IDENTITY:
+            cells.append(_sql_text(value) if whole else _sql_text(_sql_masked(value), first=value))
+        elif column.kind == DATE:
+            # YYYY-MM-DD under PostgreSQL's default ISO DateStyle (Django never changes it); cheaper than to_char.
+            cells.append(Cast(value, TextField()))
+        elif column.kind == DAYS_LEFT:
+            cells.append(
+                Func(value, Value(today), template="(%(expressions)s)", arg_joiner=" - ", output_field=IntegerField())
+            )
+        else:
+            cases = [When(**{column.source: code}, then=Value(escape_formula(label))) for code, label in labels.items()]
+            cells.append(Case(*cases, default=_sql_text(value), output_field=TextField()))
+    return cells
+
+
+def copy_query(queryset: QuerySet, user, *, today: datetime.date, labels: dict[str, str] | None = None):
+    """The worklist's own SELECT (its joins, scope, filters and ORDER BY) with the export's cells computed
+    in SQL: ``(sql, params)`` for ``COPY (sql) TO STDOUT``."""
+    cells = _sql_cells(user, today=today, labels=labels or _status_labels())
+    return queryset.values_list(*cells).query.sql_with_params()
+
+
+def uses_copy(queryset: QuerySet) -> bool:
+    return connections[queryset.db].vendor == "postgresql"
+
+
+def csv_stream(
+    queryset: QuerySet, user, *, today: datetime.date | None = None, copy: bool | None = None, tally=None
+) -> Iterator[bytes]:
+    """The worklist export's CSV bytes: through COPY on PostgreSQL, written in Python otherwise (or with
+    ``copy=False``); the same bytes either way. Everything that depends on the request (the user's role,
+    the language of the labels, today) is fixed here, before the first byte."""
+    today = today or timezone.localdate()
+    labels = _status_labels()
+    if uses_copy(queryset) if copy is None else copy:
+        sql, params = copy_query(queryset, user, today=today, labels=labels)
+        return copy_csv(sql, params, HEADERS, tally=tally, using=queryset.db)
+    return csv_bytes(HEADERS, export_rows(queryset, user, today=today, labels=labels), tally=tally)
+
+
+def log_export(*, user, format: str, filters: dict, rows: int, complete: bool = True) -> ExportLog:
     """Exports carry personal data (UU PDP): record who took how many rows, with which filters."""
-    return ExportLog.objects.create(user=user, format=format, filters=filters, rows=rows)
-
-
-class _Line:
-    """A file-like object that hands back what ``csv.writer`` writes, so lines can be yielded."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_text(header: list[str], rows: Iterable[list], *, batch: int = 500) -> Iterator[str]:
-    """BOM, header, then the rows as CSV text in batches of lines: ISO dates, empty cells for nothing."""
-    writer = csv.writer(_Line())
-    yield BOM + writer.writerow([_csv_cell(h) for h in header])
-    lines = []
-    for row in rows:
-        lines.append(writer.writerow([_csv_cell(v) for v in row]))
-        if len(lines) >= batch:
-            yield "".join(lines)
-            lines = []
-    if lines:
-        yield "".join(lines)
-
-
-def _csv_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return escape_formula(value)
-
-
-def write_xlsx(header: list[str], rows: Iterable[list], *, title: str = "Daftar kerja"):
-    """An XLSX in a temporary file, written row by row (openpyxl write-only): dates stay dates,
-    identity numbers stay text. The caller owns the returned open file; closing it deletes it."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title)
-    for index, text in enumerate(header, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(text) + 2)
-    bold = Font(bold=True)
-    header_cells = []
-    for text in header:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    for row in rows:
-        sheet.append([_xlsx_cell(value) for value in row])
-    output = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook.save(output)
-    output.seek(0)
-    return output
-
-
-def _xlsx_cell(value):
-    # A date needs no styled cell: openpyxl gives it the yyyy-mm-dd format itself.
-    if isinstance(value, str):
-        # A control character in a name would make openpyxl refuse the whole file.
-        return escape_formula(ILLEGAL_CHARACTERS_RE.sub("", value))
-    return value
+    return ExportLog.objects.create(user=user, format=format, filters=filters, rows=rows, complete=complete)
 
 
 def worklist_export(*, user, filters: dict, log_filters: dict, format: str) -> tuple[QuerySet, ExportLog]:
     """Exactly the rows the worklist page shows for these filters, and the log of their export: the export
-    log (with the filters) and, when the NIK and KK columns are whole, one row of the NIK access log."""
+    log (with the filters) and, when the NIK and KK columns are whole, one row of the NIK access log.
+    Counts the rows first (the XLSX job shows its progress against that count); the CSV stream does not."""
     rows = selectors.worklist(user, **filters)
     log = log_export(user=user, format=format, filters=log_filters, rows=rows.count())
     log_identity_access(user=user, where=AccessPoint.EXPORT, count=log.rows)
     return rows, log
+
+
+def worklist_csv(*, user, filters: dict, log_filters: dict, today: datetime.date | None = None) -> Iterator[bytes]:
+    """The worklist's CSV for a response, logged before its first byte: an export cut off midway is still
+    in the export log (``complete`` False, the rows sent so far) and in the NIK access log. The row counts
+    are written when the stream ends; nothing is counted beforehand."""
+    rows = selectors.worklist(user, **filters)
+    log = log_export(user=user, format="csv", filters=log_filters, rows=0, complete=False)
+    # The whole-number access is recorded now and its count filled in at the end, like the export log.
+    access = (
+        IdentityAccess.objects.create(user=user, where=AccessPoint.EXPORT, count=0)
+        if sees_whole_numbers(user)
+        else None
+    )
+    tally = Tally()
+    return _logged(csv_stream(rows, user, today=today, tally=tally), tally=tally, log=log, access=access)
+
+
+def _logged(stream: Iterator[bytes], *, tally: Tally, log: ExportLog, access: IdentityAccess | None) -> Iterator[bytes]:
+    try:
+        yield from stream
+    finally:
+        ExportLog.objects.filter(pk=log.pk).update(rows=tally.rows, complete=tally.finished)
+        if access is not None:
+            if tally.rows:
+                IdentityAccess.objects.filter(pk=access.pk).update(count=tally.rows)
+            else:  # nothing whole was shown: no access to record (as log_identity_access does)
+                IdentityAccess.objects.filter(pk=access.pk).delete()
 
 
 def bench_rows(user=None) -> int:
@@ -188,17 +228,10 @@ def bench_rows(user=None) -> int:
     from sejagad.models import User
 
     user = user or User(username="bench", is_superuser=True, is_active=True)
-    counted = 0
-
-    def counting(rows):
-        nonlocal counted
-        for row in rows:
-            counted += 1
-            yield row
-
-    for _chunk in csv_text(HEADERS, counting(export_rows(selectors.worklist(user, kind="risiko"), user))):
+    tally = Tally()
+    for _chunk in csv_stream(selectors.worklist(user, kind="risiko"), user, tally=tally):
         pass
-    return counted
+    return tally.rows
 
 
 # The Surat Keputusan's annex of PBI proposals: fixed Indonesian headers, one row per standing proposal.

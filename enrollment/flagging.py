@@ -18,11 +18,14 @@ All in one transaction: a worker killed halfway leaves nothing half-done, and a 
 """
 
 import datetime
+import functools
+import operator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, OuterRef, PositiveSmallIntegerField, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, PositiveSmallIntegerField, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from enrollment.models import (
@@ -113,14 +116,23 @@ def create_missing_enrollments(newborns=None) -> int:
 
 
 def refresh_deadlines(newborns) -> int:
-    """One UPDATE: the deadlines follow the birth date, so a corrected birth date moves them."""
-    birth_date = Subquery(Newborn.objects.filter(pk=OuterRef("newborn_id")).values("birth_date")[:1])
-    registration, nik = AddDays(birth_date, REGISTRATION_DAYS), AddMonths(birth_date, NIK_UPDATE_MONTHS)
-    return (
-        Enrollment.objects.filter(newborn__in=newborns)
-        .exclude(registration_deadline=registration, nik_deadline=nik)
-        .update(registration_deadline=registration, nik_deadline=nik)
+    """One UPDATE joined to the birth records: the deadlines follow the birth date, so a corrected birth date
+    moves them; only rows whose deadlines differ are written."""
+    follow = newborns.order_by().values(
+        "id",
+        due_registration=AddDays("birth_date", REGISTRATION_DAYS),
+        due_nik=AddMonths("birth_date", NIK_UPDATE_MONTHS),
     )
+    sql, params = _sql(follow)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Enrollment._meta.db_table} AS e"
+            " SET registration_deadline = f.due_registration, nik_deadline = f.due_nik"
+            f" FROM ({sql}) f WHERE e.newborn_id = f.id"
+            " AND (e.registration_deadline <> f.due_registration OR e.nik_deadline <> f.due_nik)",
+            params,
+        )
+        return cursor.rowcount
 
 
 def follow_births(newborns) -> int:
@@ -134,16 +146,25 @@ def follow_births(newborns) -> int:
 def calendar_moves(since: datetime.date, today: datetime.date) -> Q:
     """The rows whose level can change between day ``since`` and ``today`` with nothing written: an open
     deadline that crossed a window boundary (30, 14 or 7 days before it, or the day after it) in between."""
+    return functools.reduce(operator.or_, (_crossed(deadline, since, today) for deadline in Deadline))
+
+
+def _crossed(deadline: Deadline, since: datetime.date, today: datetime.date) -> Q:
     day = datetime.timedelta
-    boundaries = [*warning_windows(), -1]
-    crossing = Q()
-    for deadline in Deadline:
-        field = DEADLINE_FIELD[deadline]
-        crossed = Q()
-        for k in boundaries:
-            crossed |= Q(**{f"{field}__gt": since + day(k), f"{field}__lte": today + day(k)})
-        crossing |= ~Q(status__in=DONE_STATUSES[deadline]) & crossed
-    return crossing
+    field = DEADLINE_FIELD[deadline]
+    ranges = [Q(**{f"{field}__gt": since + day(k), f"{field}__lte": today + day(k)}) for k in (*warning_windows(), -1)]
+    return ~Q(status__in=DONE_STATUSES[deadline]) & functools.reduce(operator.or_, ranges)
+
+
+def changed_since(last: FlagRun, today: datetime.date) -> RawSQL:
+    """The ids of the rows whose level may differ from what the last run left, each branch of the UNION
+    read through its own index: an open deadline that crossed a window boundary on any day since the last
+    run (so missed days are caught up), a membership or a birth record written since it started."""
+    branches = [Enrollment.objects.filter(_crossed(deadline, last.day, today)) for deadline in Deadline]
+    branches.append(Enrollment.objects.filter(updated_at__gte=last.started_at))
+    branches.append(Enrollment.objects.filter(newborn__updated_at__gte=last.started_at))
+    compiled = [_sql(branch.order_by().values("id")) for branch in branches]
+    return RawSQL(" UNION ".join(sql for sql, _ in compiled), [p for _, params in compiled for p in params])
 
 
 def level_case(deadline: Deadline, today: datetime.date) -> Case:
@@ -154,20 +175,25 @@ def level_case(deadline: Deadline, today: datetime.date) -> Case:
     )
 
 
-def _recipients_sql(enrollments_sql: str) -> str:
-    """Each (recipient, row) pair for the rows of ``enrollments_sql`` (a SELECT whose first column is an
-    enrollment id): the bidan of the baby's attendance or facility, and every Dinkes officer whose region
-    holds the baby at any level down to her own desa (every loaded region when she has none), as
+# What the recipients' join needs of a baby, carried by every row given to ``_recipients_sql``.
+BABY_COLUMNS = {
+    "desa_id": "newborn__desa_id",
+    "attending_midwife_id": "newborn__attending_midwife_id",
+    "facility_id": "newborn__facility_id",
+}
+
+
+def _recipients_sql(rows_sql: str) -> str:
+    """Each (recipient, row) pair for the rows of ``rows_sql`` (a SELECT carrying the baby's ``BABY_COLUMNS``):
+    the bidan of the baby's attendance or facility, and every Dinkes officer whose region holds the baby at
+    any level down to her own desa (every loaded region when she has none), as
     ``Newborn.objects.in_scope_of`` sees them. Takes the parameters BIDAN, STAF_DINKES after the SELECT's."""
-    newborn, user = Newborn._meta.db_table, _user_table()
     return f"""
-        SELECT u.id AS recipient_id, w.* FROM ({enrollments_sql}) w
-        JOIN {Enrollment._meta.db_table} e ON e.id = w.id
-        JOIN {newborn} n ON n.id = e.newborn_id
-        JOIN {user} u ON u.is_active AND (
-            (u.role = %s AND (u.id = n.attending_midwife_id OR u.facility_id = n.facility_id))
-            OR (u.role = %s AND (u.region_id IS NULL OR n.desa_id = u.region_id
-                OR n.desa_id LIKE u.region_id || '.%%')))"""
+        SELECT u.id AS recipient_id, w.* FROM ({rows_sql}) w
+        JOIN {_user_table()} u ON u.is_active AND (
+            (u.role = %s AND (u.id = w.attending_midwife_id OR u.facility_id = w.facility_id))
+            OR (u.role = %s AND (u.region_id IS NULL OR w.desa_id = u.region_id
+                OR w.desa_id LIKE u.region_id || '.%%')))"""
 
 
 def notices_per_day() -> int:
@@ -176,40 +202,31 @@ def notices_per_day() -> int:
     return settings.KRITIS_NOTICES_PER_DAY
 
 
-def _notify_entering_kritis(deadline: Deadline, entering) -> int:
-    """Tell the midwife and the Dinkes officers of each baby about to enter Kritis (once per baby and
-    deadline, ever), at most ``notices_per_day()`` each a calendar day, writes and the daily job together;
-    ``entering`` yields (enrollment id, deadline date)."""
-    sql, params = _sql(entering)
+def _notice_insert_sql(entering_sql: str) -> tuple[str, list]:
+    """The INSERT that tells the midwife and the Dinkes officers of each baby entering Kritis (once per baby
+    and deadline, ever), at most ``notices_per_day()`` each a calendar day, writes and the daily job
+    together. ``entering_sql`` yields (id, deadline, due, ``BABY_COLUMNS``): enrollment, deadline kind, its
+    date and what the recipients' join needs. Returns
+    the statement and its parameters before and after ``entering_sql``'s own."""
     table = Notification._meta.db_table
     # The day she receives them on, whatever day the levels were computed for.
     start_of_day = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
     # Numbered per recipient, nearest deadline first, after what she was already told today.
     ranked = f"""
-        SELECT r.recipient_id, r.id, ROW_NUMBER() OVER (PARTITION BY r.recipient_id ORDER BY r.due, r.id) AS rn
-        FROM ({_recipients_sql(sql)}) r
+        SELECT r.recipient_id, r.id, r.deadline,
+               ROW_NUMBER() OVER (PARTITION BY r.recipient_id ORDER BY r.due, r.id, r.deadline) AS rn
+        FROM ({_recipients_sql(entering_sql)}) r
         WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE x.recipient_id = r.recipient_id
-                          AND x.enrollment_id = r.id AND x.deadline = %s AND x.level = %s)"""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (recipient_id, enrollment_id, level, deadline, created_at)"
-            f" SELECT k.recipient_id, k.id, %s, %s, %s FROM ({ranked}) k"
-            f" WHERE k.rn + (SELECT COUNT(*) FROM {table} t WHERE t.recipient_id = k.recipient_id"
-            f" AND t.created_at >= %s) <= %s ON CONFLICT DO NOTHING",
-            [
-                FlagLevel.KRITIS,
-                deadline.value,
-                timezone.now(),
-                *params,
-                Role.BIDAN,
-                Role.STAF_DINKES,
-                deadline.value,
-                FlagLevel.KRITIS,
-                start_of_day,
-                notices_per_day(),
-            ],
-        )
-        return cursor.rowcount
+                          AND x.enrollment_id = r.id AND x.deadline = r.deadline AND x.level = %s)"""
+    sql = (
+        f"INSERT INTO {table} (recipient_id, enrollment_id, level, deadline, created_at)"
+        f" SELECT k.recipient_id, k.id, %s, k.deadline, %s FROM ({ranked}) k"
+        f" WHERE k.rn + (SELECT COUNT(*) FROM {table} t WHERE t.recipient_id = k.recipient_id"
+        f" AND t.created_at >= %s) <= %s ON CONFLICT DO NOTHING"
+    )
+    before = [FlagLevel.KRITIS, timezone.now()]
+    after = [Role.BIDAN, Role.STAF_DINKES, FlagLevel.KRITIS, start_of_day, notices_per_day()]
+    return sql, before, after
 
 
 def open_deadline_case() -> Case:
@@ -220,35 +237,27 @@ def open_deadline_case() -> Case:
     )
 
 
-def open_level_case() -> Case:
-    """The level of that deadline, which is also the baby's worst level (the nearer deadline is never
-    milder than the later one while both are open)."""
-    return Case(
-        When(~Q(status__in=REGISTERED), then=F("registration_level")),
-        default=F("nik_level"),
-        output_field=PositiveSmallIntegerField(),
-    )
+def _baby_columns() -> dict[str, F]:
+    return {name: F(lookup) for name, lookup in BABY_COLUMNS.items()}
 
 
 def write_digests(today: datetime.date) -> int:
-    """One digest per recipient for ``today``: her babies at risk counted per open deadline and level in one
-    GROUP BY over the recipients' join, written once (the unique day makes a re-run a no-op)."""
+    """One digest per recipient for ``today``: her babies at risk counted per open deadline and level, written
+    once (the unique day makes a re-run a no-op). The babies are first counted per desa, midwife and facility,
+    so the recipients' join reads a few thousand groups, not every baby at risk."""
     from enrollment.selectors import NEEDS_REACTIVATION  # the worklists' own split
 
     rows = (
         Enrollment.objects.live()
-        .annotate(
-            open_deadline=open_deadline_case(),
-            open_level=open_level_case(),
-            list_kind=Case(When(NEEDS_REACTIVATION, then=Value("aktivasi")), default=Value("risiko")),
-        )
-        .filter(open_level__in=AT_RISK)
+        .filter(worst_level__in=AT_RISK)
+        .annotate(list_kind=Case(When(NEEDS_REACTIVATION, then=Value("aktivasi")), default=Value("risiko")))
         .order_by()
-        .values("id", "list_kind", "open_deadline", "open_level")
+        .values("list_kind", open_deadline=open_deadline_case(), open_level=F("worst_level"), **_baby_columns())
+        .annotate(n=Count("id"))
     )
     sql, params = _sql(rows)
     grouped = (
-        f"SELECT g.recipient_id, g.list_kind, g.open_deadline, g.open_level, COUNT(*) FROM ({_recipients_sql(sql)}) g"
+        f"SELECT g.recipient_id, g.list_kind, g.open_deadline, g.open_level, SUM(g.n) FROM ({_recipients_sql(sql)}) g"
         f" GROUP BY g.recipient_id, g.list_kind, g.open_deadline, g.open_level"
     )
     with connection.cursor() as cursor:
@@ -256,7 +265,7 @@ def write_digests(today: datetime.date) -> int:
         found = cursor.fetchall()
     counts: dict[int, list[dict]] = {}
     for recipient_id, kind, deadline, level, n in found:
-        counts.setdefault(recipient_id, []).append({"list": kind, "deadline": deadline, "level": level, "n": n})
+        counts.setdefault(recipient_id, []).append({"list": kind, "deadline": deadline, "level": level, "n": int(n)})
     from django.contrib.auth import get_user_model
 
     # Her area for the list links; a bidan's list is already hers (attended or at her facility).
@@ -290,6 +299,7 @@ class FlagResult:
     run: FlagRun | None
     moved: dict[str, dict[str, int]]
     notifications: int
+    examined: int = 0
 
 
 def last_run() -> FlagRun | None:
@@ -314,7 +324,7 @@ def daily_run_missed(now: datetime.datetime | None = None) -> bool:
 @transaction.atomic
 def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full: bool = False) -> FlagResult:
     """With ``enrollments``: recompute those rows now, as every write does. Without: the daily job, which
-    looks only at the rows the calendar moved since the last run (every row on a first or ``full`` run)."""
+    looks only at the rows that may have moved since the last run (every row on a first or ``full`` run)."""
     today = today or timezone.localdate()
     if enrollments is not None:
         return _recompute(enrollments.live(), today)
@@ -326,38 +336,100 @@ def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full
     created = follow_births(births)
     scope = Enrollment.objects.live()
     if not full:
-        scope = scope.filter(
-            calendar_moves(last.day, today) | Q(updated_at__gte=last.started_at) | Q(newborn_id__in=births.values("id"))
-        )
+        scope = scope.filter(id__in=changed_since(last, today))
     # A full run (the first after an install, new windows) finds every baby "new": it tells nobody baby by
     # baby, the digest says it all at once.
     result = _recompute(scope, today, run=run, notify=not full)
-    run.digests = write_digests(today)
+    # The digest is the day's first run's: a re-run the same day does not count every baby again.
+    run.digests = write_digests(today) if last is None or last.day != today else 0
     run.finished_at = timezone.now()
-    run.examined = scope.count()
-    run.created_enrollments, run.moved, run.notifications = created, result.moved, result.notifications
+    run.examined, run.created_enrollments = result.examined, created
+    run.moved, run.notifications = result.moved, result.notifications
     run.save()
     return result
 
 
 def _recompute(scope, today: datetime.date, run: FlagRun | None = None, notify: bool = True) -> FlagResult:
     """Both levels of every row in ``scope`` for ``today``; with ``notify``, notices for the rows that enter
-    Kritis."""
+    Kritis. PostgreSQL does it in one statement; the embedded SQLite, without data-modifying WITH, in a few."""
+    recompute = _recompute_in_one_statement if connection.vendor == "postgresql" else _recompute_step_by_step
+    examined, moved, notified = recompute(scope, today, notify)
+    return FlagResult(run=run, moved=moved, notifications=notified, examined=examined)
+
+
+def _recompute_in_one_statement(scope, today: datetime.date, notify: bool) -> tuple[int, dict, int]:
+    """One statement: the rows of ``scope`` with their new levels, the UPDATE of those that differ, the
+    notices from the UPDATE's RETURNING rows that enter Kritis, and the run's counts from the same rows."""
+    rows = (
+        scope.annotate(
+            new_registration=level_case(Deadline.REGISTRATION, today), new_nik=level_case(Deadline.NIK, today)
+        )
+        .order_by()
+        .values("id", "registration_level", "nik_level", "new_registration", "new_nik")
+    )
+    sql, params = _sql(rows)
+    statement = f"""
+        WITH candidates AS MATERIALIZED ({sql}),
+        moved AS (
+            UPDATE {Enrollment._meta.db_table} e SET registration_level = c.new_registration, nik_level = c.new_nik
+            FROM candidates c
+            WHERE e.id = c.id AND (c.new_registration <> c.registration_level OR c.new_nik <> c.nik_level)
+            RETURNING e.id, e.newborn_id, c.registration_level AS old_registration, c.new_registration,
+                      c.nik_level AS old_nik, c.new_nik, e.registration_deadline, e.nik_deadline)"""
+    counts = [
+        "SELECT 'examined', 0, COUNT(*) FROM candidates",
+        "SELECT 'registration', new_registration, COUNT(*) FROM moved WHERE new_registration <> old_registration"
+        " GROUP BY new_registration",
+        "SELECT 'nik', new_nik, COUNT(*) FROM moved WHERE new_nik <> old_nik GROUP BY new_nik",
+    ]
+    if notify:
+        baby = ", ".join(f"n.{column}" for column in BABY_COLUMNS)
+        join = f"JOIN {Newborn._meta.db_table} n ON n.id = m.newborn_id"
+        entering = (
+            f"SELECT m.id, %s AS deadline, m.registration_deadline AS due, {baby} FROM moved m {join}"
+            " WHERE m.new_registration = %s AND m.old_registration < %s"
+            f" UNION ALL SELECT m.id, %s, m.nik_deadline, {baby} FROM moved m {join}"
+            " WHERE m.new_nik = %s AND m.old_nik < %s"
+        )
+        kritis = FlagLevel.KRITIS
+        insert, before, after = _notice_insert_sql(entering)
+        statement += f", notified AS ({insert} RETURNING 1)"
+        params += [*before, Deadline.REGISTRATION.value, kritis, kritis, Deadline.NIK.value, kritis, kritis, *after]
+        counts.append("SELECT 'notified', 0, COUNT(*) FROM notified")
+    with connection.cursor() as cursor:
+        cursor.execute(statement + " " + " UNION ALL ".join(counts), params)
+        found = cursor.fetchall()
+    moved = {deadline.value: {} for deadline in Deadline}
+    totals = {"examined": 0, "notified": 0}
+    for what, level, n in found:
+        if what in moved:
+            moved[what][FlagLevel(level).name] = n
+        else:
+            totals[what] = n
+    return totals["examined"], moved, totals["notified"]
+
+
+def _recompute_step_by_step(scope, today: datetime.date, notify: bool) -> tuple[int, dict, int]:
+    """The same on SQLite: a GROUP BY per deadline for the counts, one INSERT for the notices, one UPDATE."""
     moved: dict[str, dict[str, int]] = {}
-    notified = 0
+    entering = []
     new_levels = {LEVEL_FIELD[deadline]: level_case(deadline, today) for deadline in Deadline}
     for deadline in Deadline:
         field, new_level = LEVEL_FIELD[deadline], new_levels[LEVEL_FIELD[deadline]]
         changing = scope.exclude(**{field: new_level}).annotate(new_level=new_level).order_by()
         moves = changing.values("new_level").annotate(n=Count("id"))
         moved[deadline.value] = {FlagLevel(m["new_level"]).name: m["n"] for m in moves}
-        if notify:
-            entering = changing.filter(new_level=FlagLevel.KRITIS, **{f"{field}__lt": FlagLevel.KRITIS})
-            due = DEADLINE_FIELD[deadline]
-            notified += _notify_entering_kritis(deadline, entering.values("id", due=F(due)))
-    # One UPDATE for both levels, touching only the rows where either differs.
-    differs = Q()
-    for field, new_level in new_levels.items():
-        differs |= ~Q(**{field: new_level})
+        to_kritis = changing.filter(new_level=FlagLevel.KRITIS, **{f"{field}__lt": FlagLevel.KRITIS})
+        due = F(DEADLINE_FIELD[deadline])
+        entering.append(to_kritis.values("id", deadline=Value(deadline.value), due=due, **_baby_columns()))
+    notified = 0
+    if notify:
+        sql, params = _sql(entering[0].union(*entering[1:], all=True))
+        insert, before, after = _notice_insert_sql(sql)
+        with connection.cursor() as cursor:
+            cursor.execute(insert, [*before, *params, *after])
+            notified = cursor.rowcount
+    examined = scope.count()
+    differs = functools.reduce(operator.or_, (~Q(**{field: level}) for field, level in new_levels.items()))
     scope.filter(differs).update(**new_levels)
-    return FlagResult(run=run, moved=moved, notifications=notified)
+    return examined, moved, notified

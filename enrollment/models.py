@@ -1,10 +1,13 @@
 import datetime
+import os
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -117,10 +120,42 @@ class Enrollment(models.Model):
         _("tingkat pembaruan NIK"), choices=FlagLevel.choices, default=FlagLevel.AMAN
     )
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # What the lists sort and filter on, kept by the database itself on every write (form, API, import,
+    # admin, job): a page picks its rows through an index instead of computing a CASE over every row.
+    worst_level = models.GeneratedField(
+        expression=Greatest("registration_level", "nik_level"),
+        output_field=models.PositiveSmallIntegerField(choices=FlagLevel.choices),
+        db_persist=True,
+        verbose_name=_("tingkat terburuk"),
+    )
+    # The date of the nearer deadline still to meet (registration first); empty once both are met.
+    due_on = models.GeneratedField(
+        expression=Case(
+            When(~Q(status__in=REGISTERED), then=F("registration_deadline")),
+            When(~Q(status__in=NIK_UPDATED), then=F("nik_deadline")),
+            default=None,
+        ),
+        output_field=models.DateField(),
+        db_persist=True,
+        verbose_name=_("batas berikutnya"),
+    )
+    # The at-risk list's order by the worst level: what can still be saved today first (Kritis 0, Mendesak
+    # 1, Perhatian 2), then the rest (3); see selectors.worklist.
+    priority = models.GeneratedField(
+        expression=Case(
+            When(Q(registration_level=FlagLevel.TERLAMBAT) | Q(nik_level=FlagLevel.TERLAMBAT), then=Value(3)),
+            When(Q(registration_level=FlagLevel.KRITIS) | Q(nik_level=FlagLevel.KRITIS), then=Value(0)),
+            When(Q(registration_level=FlagLevel.MENDESAK) | Q(nik_level=FlagLevel.MENDESAK), then=Value(1)),
+            When(Q(registration_level=FlagLevel.PERHATIAN) | Q(nik_level=FlagLevel.PERHATIAN), then=Value(2)),
+            default=Value(3),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
 
     objects = EnrollmentQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["registration_level", "nik_level", "updated_at"],
+        excluded_fields=["registration_level", "nik_level", "updated_at", "worst_level", "due_on", "priority"],
         verbose_name=_("riwayat kepesertaan JKN"),
         verbose_name_plural=_("riwayat kepesertaan JKN"),
     )
@@ -130,6 +165,7 @@ class Enrollment(models.Model):
         verbose_name_plural = _("kepesertaan JKN")
         indexes = [
             models.Index(fields=["status", "registration_deadline"], name="enrollment_status_deadline"),
+            models.Index(fields=["priority", "due_on", "newborn"], name="enrollment_list_order"),
         ]
 
     def __str__(self):
@@ -148,10 +184,6 @@ class Enrollment(models.Model):
     def days_left(self) -> int | None:
         deadline = self.open_deadline
         return (deadline[1] - timezone.localdate()).days if deadline else None
-
-    @property
-    def worst_level(self) -> int:
-        return max(self.registration_level, self.nik_level)
 
     def get_worst_level_display(self) -> str:
         return FlagLevel(self.worst_level).label
@@ -316,6 +348,9 @@ class ExportLog(models.Model):
     format = models.CharField(max_length=10)
     filters = models.JSONField(default=dict)
     rows = models.PositiveIntegerField()
+    # A streamed export is logged before its first byte; False until its last (a download cut off midway
+    # keeps the rows sent so far).
+    complete = models.BooleanField(_("selesai"), default=True)
 
     class Meta:
         verbose_name = _("catatan unduhan")
@@ -421,3 +456,95 @@ class PbiProposal(models.Model):
 
     def __str__(self):
         return f"{self.enrollment.newborn} · {self.segment} · {self.proposed_on:%Y-%m-%d}"
+
+
+class ExportFileStorage(FileSystemStorage):
+    """Finished XLSX exports, under the var dir: never static, never MEDIA_URL; only the owner's download
+    view reads them. The folder is read from settings.EXPORT_FILES_DIR at each use, not at import."""
+
+    def __init__(self):
+        super().__init__(base_url=None)
+
+    @property
+    def base_location(self):
+        return str(settings.EXPORT_FILES_DIR)
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+
+def export_storage() -> ExportFileStorage:
+    return ExportFileStorage()
+
+
+class ExportJobStatus(models.TextChoices):
+    MENUNGGU = "menunggu", _("Menunggu")
+    BERJALAN = "berjalan", _("Berjalan")
+    SELESAI = "selesai", _("Selesai")
+    GAGAL = "gagal", _("Gagal")
+
+
+EXPORT_JOB_RUNNING = [ExportJobStatus.MENUNGGU, ExportJobStatus.BERJALAN]
+
+
+class ExportJob(models.Model):
+    """A large worklist XLSX built by a worker into a file its requester downloads (issue #12)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("diminta oleh")
+    )
+    kind = models.CharField(_("daftar"), max_length=20)
+    # The worklist's own query (a search's text included) so the worker rebuilds exactly the page's rows;
+    # emptied with the file. ``filters`` is what the ExportLog keeps (a search only as its kind).
+    params = models.JSONField(default=dict)
+    filters = models.JSONField(_("filter"), default=dict)
+    # A keyed hash of the params: one running job per user and list (a double click returns to it).
+    fingerprint = models.CharField(max_length=64)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportJobStatus.choices, default=ExportJobStatus.MENUNGGU
+    )
+    rows_written = models.PositiveIntegerField(_("baris ditulis"), default=0)
+    rows_total = models.PositiveIntegerField(_("jumlah baris"), null=True, blank=True)
+    created_at = models.DateTimeField(_("dibuat pada"), default=timezone.now)
+    started_at = models.DateTimeField(_("mulai pada"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("selesai pada"), null=True, blank=True)
+    error = models.TextField(_("kesalahan"), blank=True)
+    file = models.FileField(_("berkas"), storage=export_storage, blank=True)
+    export_log = models.ForeignKey(
+        ExportLog, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("catatan unduhan")
+    )
+
+    class Meta:
+        verbose_name = _("pekerjaan ekspor")
+        verbose_name_plural = _("pekerjaan ekspor")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "fingerprint"],
+                condition=Q(status__in=EXPORT_JOB_RUNNING),
+                name="one_running_export_per_list",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="export_job_user_recent")]
+
+    def __str__(self):
+        return f"{self.user} · {self.kind} · {self.get_status_display()}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in EXPORT_JOB_RUNNING
+
+    @property
+    def can_download(self) -> bool:
+        return self.status == ExportJobStatus.SELESAI and bool(self.file)
+
+    @property
+    def is_expired(self) -> bool:
+        """Finished, and its file deleted by the sweep (settings.EXPORT_FILE_HOURS)."""
+        return self.status == ExportJobStatus.SELESAI and not self.file
+
+    @property
+    def can_retry(self) -> bool:
+        # The sweep empties the params with the file: an old failure is started again from the list.
+        return self.status == ExportJobStatus.GAGAL and bool(self.params)

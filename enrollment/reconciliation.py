@@ -7,15 +7,12 @@ transaction, or none of them.
 """
 
 import datetime
-import io
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -39,7 +36,7 @@ from sejagad.text import ascii_digits, cap, clean_number, control_character, is_
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_SHOWN_ERRORS = 50
-MAX_HEADER_NAME_CHARS = 100
+MAX_HEADER_NAME_CHARS = spreadsheets.MAX_HEADER_NAME_CHARS
 LOOKUP_BATCH = 2000  # SQLite refuses statements with too many parameters
 COLUMNS = ("nomor_kartu", "nik", "nama", "tanggal_lahir", "status", "tanggal_update")
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
@@ -55,14 +52,8 @@ class RowClass(models.TextChoices):
     KONFLIK = "konflik", gettext_lazy("Konflik")
 
 
-class FileRejected(spreadsheets.UploadRejected):
-    """The file cannot be reconciled: wrong type, too large, a missing column, or invalid rows."""
-
-    def __init__(self, message: str, errors: list[str] | None = None, error_count: int = 0):
-        super().__init__(message)
-        self.message = str(self)  # capped
-        self.errors = [cap(e) for e in errors or []]
-        self.error_count = error_count or len(self.errors)
+# The one refusal of every upload (coverage imports too): ``message``, and ``errors`` when rows are bad.
+FileRejected = spreadsheets.UploadRejected
 
 
 @dataclass(frozen=True)
@@ -80,51 +71,22 @@ class BpjsRow:
 # --- Reading the file ---------------------------------------------------------------------------
 
 
-def _limit(name: str, default: int) -> int:
-    return getattr(settings, name, default)
+def limits() -> spreadsheets.Limits:
+    return spreadsheets.Limits(
+        max_bytes=getattr(settings, "RECONCILIATION_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES),
+        max_unpacked_bytes=getattr(settings, "RECONCILIATION_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES),
+    )
 
 
 def read_rows(upload) -> tuple[list[str], list[BpjsRow]]:
     """The file's header as written and its rows, checked; any invalid row rejects the whole file."""
-    name = getattr(upload, "name", "") or ""
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
-        raise FileRejected(_("Hanya berkas CSV atau XLSX yang dapat diunggah."))
-    limit = _limit("RECONCILIATION_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)
-    if upload.size > limit:
-        raise FileRejected(
-            _("Berkas terlalu besar (%(size)s MB); batasnya %(limit)s MB.")
-            % {"size": round(upload.size / 1024 / 1024, 1), "limit": limit // 1024 // 1024}
-        )
-    try:
-        frame = _read_xlsx(upload) if suffix == ".xlsx" else _read_csv(upload)
-    except spreadsheets.UploadRejected as exc:
-        raise FileRejected(str(exc)) from None
-    if len(frame.columns) > spreadsheets.MAX_COLUMNS:
-        raise FileRejected(
-            _("Baris 1 (judul kolom) memiliki %(n)s kolom; paling banyak %(limit)s.")
-            % {"n": len(frame.columns), "limit": spreadsheets.MAX_COLUMNS}
-        )
+    frame = spreadsheets.read_upload(upload, limits=limits(), check_header=_columns)
     # The header is stored with the preview and written back in the unmatched rows' export.
-    header = [str(c).strip()[:MAX_HEADER_NAME_CHARS] for c in frame.columns]
-    if char := control_character("".join(header)):
-        raise FileRejected(
-            _("Baris 1 (judul kolom): berisi karakter tidak sah (%(char)s). Periksa berkasnya.") % {"char": char}
-        )
-    by_name = {_normalise_header(c): i for i, c in enumerate(header)}
-    missing = [c for c in COLUMNS if c not in by_name]
-    if missing:
-        raise FileRejected(
-            _("Kolom wajib tidak ada: %(missing)s. Kolom yang terbaca: %(seen)s.")
-            % {"missing": ", ".join(missing), "seen": shown_list(header)}
-        )
-    cells = frame.to_numpy(dtype=object).tolist()
+    header = list(frame.columns)
+    by_name = _columns(header)
     rows, errors = [], []
     today = timezone.localdate()
-    for offset, values in enumerate(cells):
-        line = offset + 2  # the header is line 1, as a spreadsheet shows it
-        if not any(values):
-            continue
+    for line, values in zip(frame.index.tolist(), frame.to_numpy(dtype=object).tolist(), strict=True):
         row, row_errors = _parse_row(line, values, by_name, today)
         if row_errors:
             errors.extend(row_errors)
@@ -142,46 +104,12 @@ def read_rows(upload) -> tuple[list[str], list[BpjsRow]]:
     return header, rows
 
 
-def _normalise_header(text: str) -> str:
-    return "_".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
-
-
-def _read_csv(upload) -> pd.DataFrame:
-    text = spreadsheets.decode_text(upload.read())
-    frame = spreadsheets.parse_csv(
-        io.StringIO(text),
-        sep=spreadsheets.sniff_separator(text),
-        dtype=str,
-        keep_default_na=False,
-        skip_blank_lines=False,
-    )
-    # A short line leaves its last cells empty (NaN), not "nan".
-    return frame.fillna("").map(lambda v: str(v).strip())
-
-
-def _read_xlsx(upload) -> pd.DataFrame:
-    spreadsheets.check_xlsx_unpacked_size(
-        upload, limit=_limit("RECONCILIATION_MAX_XLSX_UNPACKED_BYTES", DEFAULT_MAX_XLSX_UNPACKED_BYTES)
-    )
-    upload.seek(0)
-    return spreadsheets.read_xlsx(upload, dtype=object).map(_xlsx_cell_text)
-
-
-def _xlsx_cell_text(value) -> str:
-    """Spreadsheet cells arrive typed: a date cell becomes ISO text, a number cell its digits."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
-        return ""
-    if isinstance(value, datetime.datetime | pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        return str(int(value)) if float(value).is_integer() else str(value)
-    return str(value).strip()
+def _columns(header: list[str]) -> dict[str, int]:
+    if char := control_character("".join(header)):
+        raise FileRejected(
+            _("Baris 1 (judul kolom): berisi karakter tidak sah (%(char)s). Periksa berkasnya.") % {"char": char}
+        )
+    return spreadsheets.find_columns(header, {c: (c,) for c in COLUMNS}, required=COLUMNS)
 
 
 def _parse_date(text: str) -> datetime.date | None:

@@ -5,7 +5,6 @@ from import_export import fields, resources
 
 from enrollment import exports
 from enrollment.models import Enrollment
-from enrollment.selectors import open_deadline_expression
 
 # "Nomor kartu" -> "nomor_kartu": the resource's field names, in the export's column order.
 HEADER_OF = {column.header.lower().replace(" ", "_"): column.header for column in exports.COLUMNS}
@@ -49,9 +48,7 @@ class EnrollmentResource(resources.ModelResource):
 
     def filter_export(self, queryset, **kwargs):
         # The admin's changelist queryset, given what the worklist export reads: no query per row.
-        return queryset.select_related("newborn__mother", "newborn__desa__parent", "newborn__facility").annotate(
-            due_on=open_deadline_expression()
-        )
+        return queryset.select_related("newborn__mother", "newborn__desa__parent", "newborn__facility")
 
     def export_resource(self, instance, selected_fields=None, **kwargs):
         values = self._convert(tuple(_value(instance, source) for source in exports.SOURCES))

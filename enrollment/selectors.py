@@ -1,12 +1,13 @@
 """Read paths for the worklists, the exports, the API and the dashboard."""
 
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
-from django.db.models.functions import Greatest, TruncMonth
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from enrollment import flagging
 from enrollment.models import AT_RISK, NIK_UPDATED, REGISTERED, Enrollment, EnrollmentStatus, FlagLevel
 from newborns.models import Newborn, as_identity_number
+from sejagad.pagination import capped_count
 
 WORKLISTS = ("risiko", "aktivasi", "bpjs", "dinsos")
 
@@ -17,24 +18,6 @@ WORKLISTS = ("risiko", "aktivasi", "bpjs", "dinsos")
 NEEDS_REACTIVATION = Q(status=EnrollmentStatus.NONAKTIF) | (
     Q(nik_level=FlagLevel.TERLAMBAT) & ~Q(status__in=NIK_UPDATED)
 )
-
-# What can still be saved today first: Kritis, Mendesak, Perhatian, then the rest (a late registration
-# whose 3-month deadline is still ahead); within each, fewest days left first.
-SAVABLE_FIRST = Case(
-    When(worst=FlagLevel.KRITIS, then=Value(0)),
-    When(worst=FlagLevel.MENDESAK, then=Value(1)),
-    When(worst=FlagLevel.PERHATIAN, then=Value(2)),
-    default=Value(3),
-)
-
-
-def open_deadline_expression():
-    """The date of the nearer deadline still to meet (registration first), for sorting by days left."""
-    return Case(
-        When(~Q(status__in=REGISTERED), then=F("registration_deadline")),
-        When(~Q(status__in=NIK_UPDATED), then=F("nik_deadline")),
-        default=None,
-    )
 
 
 def worklist(
@@ -53,20 +36,13 @@ def worklist(
     born_to=None,
 ) -> QuerySet:
     """Enrollments in the user's scope for one worklist, with the list filters applied:
-    risiko (babies at risk who can still be saved, ``SAVABLE_FIRST``), aktivasi (past the 3-month deadline,
+    risiko (babies at risk who can still be saved first, ``Enrollment.priority``), aktivasi (past the 3-month deadline,
     ``NEEDS_REACTIVATION``, the most recently lapsed first), bpjs (NIK issued, BPJS not yet updated),
     dinsos (babies of poor families to propose as PBI). ``q`` finds a name or a whole NIK, KK or JKN number.
-    Rows carry ``worst``: a baby's level is the worse of its two deadlines', so a baby counts once, at that
-    level, on every page and figure."""
-    rows = (
-        Enrollment.objects.in_scope_of(user)
-        .for_lists()
-        .born_between(born_from, born_to)
-        .annotate(
-            due_on=open_deadline_expression(),
-            worst=Greatest("registration_level", "nik_level"),
-        )
-    )
+    A baby's level is ``worst_level``, the worse of its two deadlines', so a baby counts once, at that
+    level, on every page and figure. Lists sort on stored columns (``priority``, ``due_on``) through an
+    index, never on an expression computed for every row."""
+    rows = Enrollment.objects.in_scope_of(user).for_lists().born_between(born_from, born_to)
     if kind == "bpjs":
         rows = rows.nik_ready_for_bpjs().order_by("newborn__nik_issued_on", "newborn_id")
     elif kind == "dinsos":
@@ -77,7 +53,7 @@ def worklist(
         rows = (
             rows.at_risk()
             .exclude(NEEDS_REACTIVATION)
-            .order_by(SAVABLE_FIRST, F("due_on").asc(nulls_last=True), "newborn_id")
+            .order_by("priority", F("due_on").asc(nulls_last=True), "newborn_id")
         )
     if q := q.strip():
         rows = _matching(rows, q)
@@ -92,7 +68,7 @@ def worklist(
     if segment:
         rows = rows.filter(segment=segment)
     if level is not None:
-        rows = rows.filter(worst=level)
+        rows = rows.filter(worst_level=level)
     if status:
         rows = rows.filter(status=status)
     return rows
@@ -111,22 +87,24 @@ def level_counts(user, *, kind: str = "risiko", **filters) -> dict[int, int]:
     as ``worklist`` (any level filter aside): the dashboard's figures and each list's badges, so each
     equals the list it opens."""
     filters.pop("level", None)
-    rows = worklist(user, kind=kind, **filters).order_by().values("worst").annotate(n=Count("id"))
-    counts = {r["worst"]: r["n"] for r in rows}
+    rows = worklist(user, kind=kind, **filters).order_by().values("worst_level").annotate(n=Count("id"))
+    counts = {r["worst_level"]: r["n"] for r in rows}
     return {level.value: counts.get(level.value, 0) for level in AT_RISK}
 
 
 def level_tabs(user, **filters) -> list[tuple[int, str, int]]:
-    """(level, label, count) for each at-risk level, worst first, counted in the list shown."""
-    counts = level_counts(user, **filters)
-    return [(level.value, level.label, counts[level.value]) for level in AT_RISK]
+    """(level, label, count) for each at-risk level, worst first, counted in the list shown, each up to
+    ``count_limit() + 1`` (a badge says "10.000+", it does not count a national table)."""
+    filters.pop("level", None)
+    rows = worklist(user, **filters)
+    return [(level.value, level.label, capped_count(rows.filter(worst_level=level))) for level in AT_RISK]
 
 
 def worklist_counts(user, **filters) -> dict[str, int]:
     """The number of babies on each worklist for the same filters (any level or status aside), for the
-    lists' tabs: one COUNT per list, whatever the data."""
+    lists' tabs: one COUNT per list, each up to ``count_limit() + 1``, whatever the data."""
     filters = {k: v for k, v in filters.items() if k not in ("kind", "level", "status")}
-    return {kind: worklist(user, kind=kind, **filters).count() for kind in WORKLISTS}
+    return {kind: capped_count(worklist(user, kind=kind, **filters)) for kind in WORKLISTS}
 
 
 def at_risk_by_child_region(user, *, region, born_from, born_to) -> dict[str, int]:

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import transaction
 
-from enrollment import flagging, services
+from enrollment import export_jobs, flagging, services
 from sejagad.celery import time_limits
 
 
@@ -34,3 +34,17 @@ def catch_up_flag_deadlines() -> bool:
         return False
     flag_deadlines.delay()
     return True
+
+
+@shared_task(**time_limits("enrollment.tasks.build_worklist_export"))
+def build_worklist_export(job_id: int) -> str | None:
+    """A worklist XLSX requested from its page; the job row is claimed first, so a redelivery is harmless."""
+    job = export_jobs.build_worklist_export(job_id=job_id)
+    return job.status if job else None
+
+
+@shared_task(**time_limits("enrollment.tasks.sweep_export_files"))
+def sweep_export_files() -> dict:
+    """Hourly: delete XLSX exports past EXPORT_FILE_HOURS and fail jobs whose worker vanished."""
+    result = export_jobs.sweep_export_files()
+    return {"files": result.files_deleted, "expired": result.jobs_expired, "abandoned": result.jobs_abandoned}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enrollment import views, views_bpjs, views_notifications, views_pbi
+from enrollment import views, views_bpjs, views_exports, views_notifications, views_pbi
 
 app_name = "enrollment"
 urlpatterns = [
@@ -22,6 +22,10 @@ urlpatterns = [
     path("pemeriksaan-tenggat/status/", views_notifications.flag_status, name="flag_status"),
     path("ekspor.csv", views_bpjs.export_csv, name="export_csv"),
     path("ekspor.xlsx", views_bpjs.export_xlsx, name="export_xlsx"),
+    path("ekspor/<int:pk>/", views_exports.export_job, name="export_job"),
+    path("ekspor/<int:pk>/kemajuan/", views_exports.export_job_progress, name="export_job_progress"),
+    path("ekspor/<int:pk>/unduh/", views_exports.export_job_download, name="export_job_download"),
+    path("ekspor/<int:pk>/ulang/", views_exports.export_job_retry, name="export_job_retry"),
     path("rekonsiliasi/", views_bpjs.reconciliation_upload, name="reconciliation_upload"),
     path("rekonsiliasi/contoh/<str:name>", views_bpjs.reconciliation_sample, name="reconciliation_sample"),
     path("rekonsiliasi/<int:pk>/", views_bpjs.reconciliation_detail, name="reconciliation_detail"),

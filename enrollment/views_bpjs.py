@@ -4,12 +4,12 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from enrollment import exports, reconciliation
+from enrollment import export_jobs, exports, reconciliation
 from enrollment.forms import ReconciliationUploadForm, WorklistFilterForm
 from enrollment.models import Reconciliation, ReconciliationStatus
 from newborns.models import AccessPoint
@@ -24,30 +24,32 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 ROWS_SHOWN = 200
 
 
-def _worklist_rows(request, format: str):
-    """The rows of the list the link came from (its search recalled from the session key), and its kind."""
+def _worklist_rows(request):
+    """The filters of the list the link came from (its search recalled from the session key): the query's,
+    and what the export log keeps."""
     form = WorklistFilterForm(search.list_params(request), user=request.user)
-    filters = form.filters()
-    rows, _log = exports.worklist_export(user=request.user, filters=filters, log_filters=form.as_log(), format=format)
-    return rows, filters["kind"]
+    return form.filters(), form.as_log()
 
 
 @require_GET
 @capability_required(Capability.EXPORT_WORKLISTS)
 def export_csv(request):
-    rows, kind = _worklist_rows(request, "csv")
-    stream = exports.csv_text(exports.HEADERS, exports.export_rows(rows, request.user))
+    """Streamed (COPY on PostgreSQL) from the first byte; the export log gets its row count at the end."""
+    filters, log_filters = _worklist_rows(request)
+    stream = exports.worklist_csv(user=request.user, filters=filters, log_filters=log_filters)
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-    return exports.attachment(response, exports.file_name(kind, "csv"))
+    return exports.attachment(response, exports.file_name(filters["kind"], "csv"))
 
 
-@require_GET
+@require_POST
 @capability_required(Capability.EXPORT_WORKLISTS)
 def export_xlsx(request):
-    rows, kind = _worklist_rows(request, "xlsx")
-    workbook = exports.write_xlsx(exports.HEADERS, exports.export_rows(rows, request.user))
-    response = FileResponse(workbook, content_type=XLSX_CONTENT_TYPE)
-    return exports.attachment(response, exports.file_name(kind, "xlsx"))
+    """ "Unduh Excel": a worker builds the file (a big list takes longer than a request may); the page of
+    the job shows its progress. A second click while it runs returns to the same job."""
+    job, created = export_jobs.request_worklist_export(user=request.user, params=search.list_params(request))
+    if not created:
+        messages.info(request, _("Berkas untuk daftar ini sedang dibuat; berikut kemajuannya."))
+    return redirect("enrollment:export_job", pk=job.pk)
 
 
 @require_http_methods(["GET", "POST"])

@@ -20,6 +20,7 @@ from enrollment.models import Enrollment, PbiProposal
 from enrollment.views_bpjs import XLSX_CONTENT_TYPE
 from newborns.models import AccessPoint
 from newborns.privacy import log_identity_access
+from sejagad import writers
 from sejagad.access import capability_required
 from sejagad.forms import BootstrapFormMixin, add_service_errors, parse_month
 from sejagad.roles import Capability
@@ -137,15 +138,15 @@ def _pbi_export(request, format: str):
 @capability_required(Capability.PROPOSE_PBI)
 def pbi_export_csv(request):
     rows, period = _pbi_export(request, "csv")
-    stream = exports.csv_text(exports.PBI_HEADERS, rows)
+    stream = writers.csv_text(exports.PBI_HEADERS, rows)
     response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-    return exports.attachment(response, f"usulan-pbi-{period:%Y-%m}.csv")
+    return writers.attachment(response, f"usulan-pbi-{period:%Y-%m}.csv")
 
 
 @require_GET
 @capability_required(Capability.PROPOSE_PBI)
 def pbi_export_xlsx(request):
     rows, period = _pbi_export(request, "xlsx")
-    workbook = exports.write_xlsx(exports.PBI_HEADERS, rows, title=f"Usulan PBI {period:%Y-%m}")
+    workbook = writers.write_xlsx(exports.PBI_HEADERS, rows, title=f"Usulan PBI {period:%Y-%m}")
     response = FileResponse(workbook, content_type=XLSX_CONTENT_TYPE)
-    return exports.attachment(response, f"usulan-pbi-{period:%Y-%m}.xlsx")
+    return writers.attachment(response, f"usulan-pbi-{period:%Y-%m}.xlsx")

@@ -1,11 +1,79 @@
-"""Lists shown a page at a time on screen, and whole (up to a cap) when printed with ``?cetak=1``."""
+"""Lists shown a page at a time on screen, and whole (up to a cap) when printed with ``?cetak=1``.
 
-from django.core.paginator import Page, Paginator
+A list never counts more than ``count_limit()`` rows to say how long it is: on a national table a COUNT(*)
+of millions on every page view costs more than the page itself. Past the cap the page says "lebih dari
+10.000" and still goes on page by page."""
+
+import sys
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, Page, Paginator
 from django.http import HttpRequest
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 PRINT_PARAM = "cetak"
 # A printout of more rows than this is not read by anyone; the page says the list was cut.
 PRINT_LIMIT = 5000
+
+
+def count_limit() -> int:
+    """Lists count at most this many rows (settings.LIST_COUNT_LIMIT, default 10,000)."""
+    return settings.LIST_COUNT_LIMIT
+
+
+def capped_count(queryset) -> int:
+    """The rows of ``queryset``, counted up to ``count_limit() + 1``, which means "more than the limit"."""
+    return queryset.order_by()[: count_limit() + 1].count()
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at ``count_limit() + 1``. Past it the number of pages is unknown: a page
+    reads one row more than it shows to know whether another follows."""
+
+    @cached_property
+    def count(self) -> int:
+        return capped_count(self.object_list)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > count_limit()
+
+    @property
+    def count_limit(self) -> int:
+        return count_limit()
+
+    @cached_property
+    def num_pages(self) -> int:
+        return sys.maxsize if self.capped else super().num_pages
+
+    def page(self, number):
+        if not self.capped:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows:
+            raise EmptyPage(_("Halaman ini tidak berisi data."))
+        return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
+    def get_page(self, number):
+        try:
+            return super().get_page(number)
+        except EmptyPage:  # past the end of an uncounted list: back to its start
+            return self.page(1)
+
+
+class CappedPage(Page):
+    def __init__(self, object_list, number, paginator, *, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def end_index(self) -> int:
+        return (self.number - 1) * self.paginator.per_page + len(self.object_list)
 
 
 def printing(request: HttpRequest) -> bool:
@@ -17,11 +85,11 @@ def page_or_all(request: HttpRequest, queryset, per_page: int = 25) -> Page:
 
     The page carries ``printing`` and ``cut`` (more rows than were shown) for the template."""
     if printing(request):
-        page = Paginator(queryset, PRINT_LIMIT).page(1)
+        page = CappedPaginator(queryset, PRINT_LIMIT).page(1)
         page.printing = True
         page.cut = page.paginator.count > PRINT_LIMIT
         return page
-    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, per_page).get_page(request.GET.get("page"))
     page.printing = False
     page.cut = False
     return page

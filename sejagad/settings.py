@@ -161,6 +161,10 @@ STORAGES = {
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from the finders, but wants the folder
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Worklist XLSX files built by a worker (personal data): outside static and media, read only by their
+# owner's download view, deleted by the sweep after EXPORT_FILE_HOURS.
+EXPORT_FILES_DIR = Path(env.str("EXPORT_FILES_DIR", default=str(VAR_DIR / "exports")))
+EXPORT_FILE_HOURS = env.int("EXPORT_FILE_HOURS", default=24)
 
 # --- Security (production: DEBUG=False) -----------------------------------------------------------
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
@@ -217,6 +221,9 @@ JOB_TIME_LIMITS = {
     "enrollment.tasks.catch_up_flag_deadlines": env.int("SWEEP_TIME_LIMIT", default=2 * 60),
     "enrollment.tasks.flag_deadlines": env.int("FLAG_DEADLINES_TIME_LIMIT", default=10 * 60),
     "enrollment.tasks.email_notifications": env.int("EMAIL_NOTIFICATIONS_TIME_LIMIT", default=10 * 60),
+    # 1 M rows at openpyxl's ~5,700 rows/s is about 3 minutes; room for a slow disk and a busy worker.
+    "enrollment.tasks.build_worklist_export": env.int("EXPORT_JOB_TIME_LIMIT", default=15 * 60),
+    "enrollment.tasks.sweep_export_files": env.int("SWEEP_TIME_LIMIT", default=2 * 60),
 }
 # Any other task (none today) gets this one.
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=10 * 60)
@@ -261,6 +268,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Runs the daily flag job when its run at DEADLINE_FLAG_HOUR was lost (broker down, beat stopped).
     "flag-deadlines-catch-up": {"task": "enrollment.tasks.catch_up_flag_deadlines", "schedule": crontab(minute=15)},
+    # Deletes XLSX exports older than EXPORT_FILE_HOURS and fails jobs whose worker vanished.
+    "sweep-export-files": {"task": "enrollment.tasks.sweep_export_files", "schedule": crontab(minute=45)},
 }
 
 # --- Email --------------------------------------------------------------------------------------
@@ -313,6 +322,8 @@ BIRTH_CORRECTION_DAYS = env.int("BIRTH_CORRECTION_DAYS", default=30)
 DEADLINE_WARNING_DAYS = [int(d) for d in env.list("DEADLINE_WARNING_DAYS", default=["30", "14", "7"])]
 # Immediate notices of babies entering Kritis, per recipient a day; the rest are in the daily digest.
 KRITIS_NOTICES_PER_DAY = env.int("KRITIS_NOTICES_PER_DAY", default=10)
+# Lists count at most this many rows; past it they say "lebih dari 10.000" (a national table has millions).
+LIST_COUNT_LIMIT = env.int("LIST_COUNT_LIMIT", default=10_000)
 # Where users open the site: the links in e-mails sent by background jobs, which have no request.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 # The district this installation serves (Kemendagri code); demo data and dashboards start here.

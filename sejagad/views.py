@@ -77,7 +77,7 @@ def _landing(request):
         urgent = (
             enrollment_selectors.worklist(request.user)
             .filter(
-                Q(worst__in=[FlagLevel.KRITIS, FlagLevel.MENDESAK])
+                Q(worst_level__in=[FlagLevel.KRITIS, FlagLevel.MENDESAK])
                 | Q(due_on__gte=today, due_on__lte=today + datetime.timedelta(days=ACTION_WINDOW_DAYS))
             )
             .order_by("due_on", "newborn_id")

@@ -1,6 +1,5 @@
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models.functions import Greatest
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -32,7 +31,7 @@ class EnrollmentFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def at_level(self, queryset, name, value):
-        return queryset.annotate(worst=Greatest("registration_level", "nik_level")).filter(worst=FlagLevel[value])
+        return queryset.filter(worst_level=FlagLevel[value])
 
     def in_kecamatan(self, queryset, name, value):
         return queryset.in_region(dotted(value))

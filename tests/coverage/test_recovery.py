@@ -26,15 +26,8 @@ from tests.celery_worker import real_worker, wait_for
 from tests.coverage.files import POPULATION_HEADER, csv_upload, xlsx_upload
 from tests.factories import UserFactory
 
-OUR_TASKS = [
-    "coverage.tasks.preview_import",
-    "coverage.tasks.commit_import",
-    "coverage.tasks.compute_coverage",
-    "coverage.tasks.sweep_stuck_imports",
-    "enrollment.tasks.flag_deadlines",
-    "enrollment.tasks.email_notifications",
-    "enrollment.tasks.catch_up_flag_deadlines",
-]
+# Every task with a time limit of its own: a new task is checked as soon as it gets one.
+OUR_TASKS = list(django_settings.JOB_TIME_LIMITS)
 pytestmark = pytest.mark.django_db(transaction=True)
 CLOSED_PORT = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused at once
 

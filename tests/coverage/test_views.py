@@ -125,7 +125,7 @@ def test_export_csv_and_xlsx_hold_the_table(client, staff, demo):
     client.force_login(staff)
     response = client.get(reverse("coverage:export"), {"periode": "2021-S2", "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     assert len(rows) == 16  # the kabupaten and its 15 kecamatan
     assert rows[0]["kode_wilayah"] == "73.22" and rows[0]["jumlah_penduduk"] == "329934"
     assert rows[0]["cakupan_persen"] == "74.24" and rows[0]["kekurangan_peserta"] == "68482"
@@ -200,7 +200,7 @@ def test_region_names_a_spreadsheet_would_run_are_escaped_in_the_export(client, 
     response = client.get(reverse("coverage:export"), {"periode": "2021-S2", "format": "csv"})
     names = {
         row["kode_wilayah"]: row["nama_wilayah"]
-        for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+        for row in csv.DictReader(io.StringIO(response.getvalue().decode("utf-8-sig")))
     }
     assert names["73.22.03"] == '\'=HYPERLINK("http://contoh.invalid","Masamba")'
     assert names["73.22.11"] == "'\r=1+1"

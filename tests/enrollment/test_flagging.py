@@ -318,3 +318,75 @@ def test_a_move_to_a_milder_at_risk_level_brings_no_notice(district):
     enrollment = Enrollment.objects.get()
     assert enrollment.registration_level == FlagLevel.MENDESAK
     assert list(Notification.objects.filter(recipient=dinkes).values_list("level", flat=True)) == [FlagLevel.KRITIS]
+
+
+def _rows_updated(table: str = "enrollment_enrollment") -> int:
+    """Rows this transaction has written to a table so far, as PostgreSQL counts them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n_tup_upd FROM pg_stat_xact_user_tables WHERE relname = %s", [table])
+        return cursor.fetchone()[0]
+
+
+def _expected_moves(babies, before: datetime.date, after: datetime.date) -> int:
+    moves = 0
+    for baby in babies:
+        e = Enrollment.objects.get(newborn=baby)
+        levels = [
+            (level_of(e.registration_deadline, done=False, today=d), level_of(e.nik_deadline, done=False, today=d))
+            for d in (before, after)
+        ]
+        moves += levels[0] != levels[1]
+    return moves
+
+
+def test_the_daily_job_writes_only_the_rows_whose_level_moves(district):
+    babies = [born(days_ago, serial=i + 1) for i, days_ago in enumerate(range(0, 100, 3))]
+    flag_deadlines(today=TODAY)
+    tomorrow = TODAY + datetime.timedelta(days=1)
+    expected = _expected_moves(babies, TODAY, tomorrow)
+    written = _rows_updated()
+    run = flag_deadlines(today=tomorrow).run
+    assert 0 < expected < len(babies)
+    assert _rows_updated() - written == expected == run.examined
+    written = _rows_updated()
+    assert flag_deadlines(today=tomorrow).run.examined == 0  # a re-run the same day
+    assert _rows_updated() == written
+
+
+def test_the_daily_job_is_a_fixed_list_of_statements_with_one_for_every_level(district):
+    UserFactory(role=Role.STAF_DINKES)  # told, so the notices and the digest are written
+    for i in range(1, 40):
+        born(i, serial=i)
+    flag_deadlines(today=TODAY)
+    with CaptureQueriesContext(connection) as next_day:
+        flag_deadlines(today=TODAY + datetime.timedelta(days=1))
+    statements = [q["sql"] for q in next_day.captured_queries if "SAVEPOINT" not in q["sql"]]
+    # last run, the run's row, births without a membership, deadlines that follow a birth date, the levels
+    # with their notices and counts, the digest (counts, areas, today's, insert), the run's figures.
+    assert len(statements) == 10
+    writes_levels = [sql for sql in statements if "SET registration_level" in sql]
+    assert len(writes_levels) == 1
+    assert "RETURNING" in writes_levels[0] and "INSERT INTO enrollment_notification" in writes_levels[0]
+    with CaptureQueriesContext(connection) as rerun:
+        flag_deadlines(today=TODAY + datetime.timedelta(days=1))
+    # The same day again: no digest to count.
+    assert len([q for q in rerun.captured_queries if "SAVEPOINT" not in q["sql"]]) == 6
+
+
+@pytest.mark.both_databases
+def test_after_missed_days_the_next_run_catches_up_every_day_and_tells_who_entered_kritis(district):
+    bidan = BidanFactory()
+    babies = [born(days_ago, serial=i + 1, attending_midwife=bidan) for i, days_ago in enumerate(range(10, 20))]
+    flag_deadlines(today=TODAY)  # 18 to 9 days left: Perhatian and Mendesak, nobody Kritis
+    assert not Notification.objects.exists()
+    later = TODAY + datetime.timedelta(days=6)  # the worker was down five days
+    expected = _expected_moves(babies, TODAY, later)
+    run = flag_deadlines(today=later).run
+    assert run.examined == expected > 0
+    kritis = set(Enrollment.objects.filter(registration_level=FlagLevel.KRITIS).values_list("newborn_id", flat=True))
+    assert len(kritis) > 1
+    told = set(Notification.objects.filter(recipient=bidan).values_list("enrollment__newborn_id", flat=True))
+    assert told == kritis
+    for baby in babies:
+        e = Enrollment.objects.get(newborn=baby)
+        assert e.registration_level == level_of(e.registration_deadline, done=False, today=later)

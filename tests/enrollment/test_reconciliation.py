@@ -293,7 +293,7 @@ def test_unmatched_rows_download_as_csv_with_the_original_columns(client, previe
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="rekonsiliasi-{item.pk}-tidak-cocok.csv"'
     text = response.content.decode("utf-8")
-    assert text.startswith("\ufeffnomor_kartu,nik,nama,tanggal_lahir,status,tanggal_update\r\n")
+    assert text.startswith("\ufeffnomor_kartu,nik,nama,tanggal_lahir,status,tanggal_update\n")
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert [r[2] for r in rows[1:]] == ["By. Ny. TIDAK ADA", "'=1+2"]
     assert rows[1][0] == "0009999999999"

@@ -4,11 +4,12 @@ A URL that is not in the table fails ``test_every_named_url_is_in_the_capability
 with the capability it needs (``LOGIN`` when any signed-in user may open it)."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from coverage.models import CoverageImport, ImportKind, ImportStatus
-from enrollment.models import Digest, Notification, PbiProposal, Reconciliation
+from enrollment.models import Digest, ExportJob, ExportJobStatus, Notification, PbiProposal, Reconciliation
 from sejagad.roles import Capability as C
 from sejagad.roles import Role, can
 from tests.factories import BidanFactory, UserFactory, register
@@ -76,6 +77,13 @@ def own_digest(world, user):
     return {"pk": Digest.objects.create(recipient=user, day=timezone.localdate()).pk}
 
 
+def own_export_job(world, user):
+    job = ExportJob.objects.create(user=user, kind="risiko", params={"kind": ["risiko"]}, fingerprint="uji")
+    job.file.save("uji.xlsx", ContentFile(b"PK"), save=False)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJobStatus.SELESAI, file=job.file.name)
+    return {"pk": job.pk}
+
+
 # name: (method, capability, kwargs maker, statuses that mean "let in").
 PAGE, API = "page", "api"
 TABLE = {
@@ -110,7 +118,11 @@ TABLE = {
     "enrollment:flag_run_now": (PAGE, "post", C.UPDATE_ENROLLMENT, None, {302}),
     "enrollment:flag_status": (PAGE, "get", C.UPDATE_ENROLLMENT, None, {200}),
     "enrollment:export_csv": (PAGE, "get", C.EXPORT_WORKLISTS, None, {200}),
-    "enrollment:export_xlsx": (PAGE, "get", C.EXPORT_WORKLISTS, None, {200}),
+    "enrollment:export_xlsx": (PAGE, "post", C.EXPORT_WORKLISTS, None, {302}),
+    "enrollment:export_job": (PAGE, "get", C.EXPORT_WORKLISTS, own_export_job, {200}),
+    "enrollment:export_job_progress": (PAGE, "get", C.EXPORT_WORKLISTS, own_export_job, {200}),
+    "enrollment:export_job_download": (PAGE, "get", C.EXPORT_WORKLISTS, own_export_job, {200}),
+    "enrollment:export_job_retry": (PAGE, "post", C.EXPORT_WORKLISTS, own_export_job, {302}),
     "enrollment:reconciliation_upload": (PAGE, "get", C.EXPORT_WORKLISTS, None, {200}),
     "enrollment:reconciliation_sample": (
         PAGE,
@@ -186,7 +198,8 @@ CASE_NAMES = {key: EXTRA[key][0] if key in EXTRA else key for key, *_ in CASES}
 
 
 @pytest.fixture
-def world(district):
+def world(district, settings, tmp_path):
+    settings.EXPORT_FILES_DIR = tmp_path  # the export download's file, out of the project's var dir
     return {"baby": register(by=BidanFactory(username="bidan_pencatat"))}
 
 

@@ -50,7 +50,6 @@ PAGES = [
     ("enrollment:worklist", {"kind": "dinsos"}, Role.PETUGAS_DINSOS),
     ("enrollment:export_csv", {}, Role.PETUGAS_BPJS),
     ("enrollment:export_csv", {"kind": "dinsos"}, Role.STAF_DINKES),
-    ("enrollment:export_xlsx", {}, Role.PETUGAS_BPJS),
 ]
 
 

@@ -1,0 +1,116 @@
+"""Lists at national scale: a page needs the same queries whatever the number of babies, and never counts
+more rows than ``LIST_COUNT_LIMIT``: past it the page says "lebih dari" and still goes on page by page."""
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from newborns.services import record_documents, void_birth
+from sejagad.roles import Role
+from tests.factories import UserFactory, mother_nik, nik_for, register
+
+pytestmark = pytest.mark.django_db
+
+# (list, role that opens it): every list that can be deep.
+LISTS = [
+    ("newborns:list", Role.STAF_DINKES),
+    ("newborns:nik_worklist", Role.PETUGAS_DUKCAPIL),
+    ("newborns:voided", Role.ADMIN_DINKES),
+    ("enrollment:worklist", Role.STAF_DINKES),
+    ("enrollment:worklist_reactivation", Role.STAF_DINKES),
+    ("enrollment:worklist_bpjs", Role.PETUGAS_BPJS),
+    ("enrollment:worklist_dinsos", Role.PETUGAS_DINSOS),
+]
+
+
+def add_babies(start: int, n: int) -> None:
+    """``n`` babies on every list: each serial gives a baby at risk without a NIK, one at risk whose NIK BPJS
+    does not hold yet, one past its 3-month deadline, and a voided record."""
+    today = timezone.localdate()
+    admin = UserFactory(role=Role.ADMIN_DINKES)
+
+    def baby(serial: int, days: int):
+        return register(
+            by=admin,
+            birth_date=today - datetime.timedelta(days=days),
+            mother_nik=mother_nik(serial),
+            kk_number=f"73220301{serial:08d}",
+        )
+
+    for serial in range(start, start + n):
+        baby(serial, 20)
+        with_nik = baby(serial + 1000, 21)
+        record_documents(
+            newborn=with_nik,
+            by=admin,
+            nik=nik_for(with_nik.birth_date, female=True, serial=serial),
+            nik_issued_on=today,
+            confirmed=True,
+        )
+        baby(serial + 2000, 100)
+        void_birth(newborn=baby(serial + 3000, 22), by=admin, reason="Tercatat dua kali")
+
+
+def list_queries(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.parametrize(("name", "role"), LISTS)
+def test_a_list_page_needs_the_same_queries_for_few_babies_or_many(district, client, name, role):
+    client.force_login(UserFactory(role=role))
+    url = reverse(name)
+    add_babies(1, 2)
+    few = list_queries(client, url)
+    add_babies(3, 12)
+    many = list_queries(client, url)
+    assert len(many) == len(few)
+
+
+def baby_rows(html: str) -> list[str]:
+    return re.findall(r'href="/bayi/(\d+)/"', html)
+
+
+@pytest.mark.parametrize(("name", "role"), LISTS)
+def test_past_the_count_limit_a_list_says_more_than_and_counts_no_further(district, client, settings, name, role):
+    settings.LIST_COUNT_LIMIT = 5
+    add_babies(1, 6)
+    client.force_login(UserFactory(role=role))
+    url = reverse(name)
+    first = client.get(url)
+    assert first.context["page"].paginator.capped
+    assert "Lebih dari 5 bayi" in first.content.decode()
+    # Every count of babies stops at the limit (LIMIT 6 inside): never a COUNT(*) of the whole table.
+    counts = [sql for sql in list_queries(client, url) if "COUNT(" in sql and "newborns_newborn" in sql]
+    counts = [sql for sql in counts if "enrollment_notification" not in sql]  # the bell: her own notices
+    assert counts and all(re.search(r"LIMIT 6\b", sql) for sql in counts), counts
+
+
+@pytest.mark.parametrize(("name", "role"), [LISTS[0], LISTS[3]])
+def test_past_the_count_limit_a_list_still_pages_to_its_end(district, client, settings, name, role):
+    settings.LIST_COUNT_LIMIT = 5
+    add_babies(1, 26)
+    client.force_login(UserFactory(role=role))
+    url = reverse(name)
+    seen, number = [], 1
+    while True:
+        response = client.get(url, {"page": number})
+        page = response.context["page"]
+        assert page.paginator.capped and page.object_list
+        seen += [getattr(row, "newborn_id", None) or row.pk for row in page.object_list]
+        if not page.has_next():
+            assert "Berikutnya" not in response.content.decode()
+            break
+        assert "Berikutnya" in response.content.decode()
+        number += 1
+    assert number > 1
+    assert len(seen) == len(set(seen)) >= 26
+    # Past the end: back to the first page, not an error.
+    assert client.get(url, {"page": number + 5}).context["page"].number == 1
