@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, Count, F, PositiveSmallIntegerField, Q, Value, When
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from enrollment.models import (
@@ -156,15 +155,14 @@ def _crossed(deadline: Deadline, since: datetime.date, today: datetime.date) -> 
     return ~Q(status__in=DONE_STATUSES[deadline]) & functools.reduce(operator.or_, ranges)
 
 
-def changed_since(last: FlagRun, today: datetime.date) -> RawSQL:
-    """The ids of the rows whose level may differ from what the last run left, each branch of the UNION
-    read through its own index: an open deadline that crossed a window boundary on any day since the last
-    run (so missed days are caught up), a membership or a birth record written since it started."""
+def changed_since(last: FlagRun, today: datetime.date) -> list:
+    """The rows whose level may differ from what the last run left, as querysets each read through its own
+    index: an open deadline that crossed a window boundary on any day since the last run (so missed days
+    are caught up), a membership or a birth record written since it started. Together, a UNION."""
     branches = [Enrollment.objects.filter(_crossed(deadline, last.day, today)) for deadline in Deadline]
     branches.append(Enrollment.objects.filter(updated_at__gte=last.started_at))
     branches.append(Enrollment.objects.filter(newborn__updated_at__gte=last.started_at))
-    compiled = [_sql(branch.order_by().values("id")) for branch in branches]
-    return RawSQL(" UNION ".join(sql for sql, _ in compiled), [p for _, params in compiled for p in params])
+    return branches
 
 
 def level_case(deadline: Deadline, today: datetime.date) -> Case:
@@ -256,9 +254,12 @@ def write_digests(today: datetime.date) -> int:
         .annotate(n=Count("id"))
     )
     sql, params = _sql(rows)
+    # MATERIALIZED: counted once, then joined to the recipients (else the count may run once per recipient).
     grouped = (
-        f"SELECT g.recipient_id, g.list_kind, g.open_deadline, g.open_level, SUM(g.n) FROM ({_recipients_sql(sql)}) g"
-        f" GROUP BY g.recipient_id, g.list_kind, g.open_deadline, g.open_level"
+        f"WITH groups AS MATERIALIZED ({sql})"
+        " SELECT g.recipient_id, g.list_kind, g.open_deadline, g.open_level, SUM(g.n)"
+        f" FROM ({_recipients_sql('SELECT * FROM groups')}) g"
+        " GROUP BY g.recipient_id, g.list_kind, g.open_deadline, g.open_level"
     )
     with connection.cursor() as cursor:
         cursor.execute(grouped, [*params, Role.BIDAN, Role.STAF_DINKES])
@@ -327,19 +328,17 @@ def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full
     looks only at the rows that may have moved since the last run (every row on a first or ``full`` run)."""
     today = today or timezone.localdate()
     if enrollments is not None:
-        return _recompute(enrollments.live(), today)
+        return _recompute([enrollments], today)
     windows = list(warning_windows())
     last = last_run()
     full = full or last is None or last.windows != windows or last.day > today
     run = FlagRun.objects.create(day=today, full=full, windows=windows)
     births = Newborn.objects.all() if full else Newborn.objects.filter(updated_at__gte=last.started_at)
     created = follow_births(births)
-    scope = Enrollment.objects.live()
-    if not full:
-        scope = scope.filter(id__in=changed_since(last, today))
+    branches = [Enrollment.objects.all()] if full else changed_since(last, today)
     # A full run (the first after an install, new windows) finds every baby "new": it tells nobody baby by
     # baby, the digest says it all at once.
-    result = _recompute(scope, today, run=run, notify=not full)
+    result = _recompute(branches, today, run=run, notify=not full)
     # The digest is the day's first run's: a re-run the same day does not count every baby again.
     run.digests = write_digests(today) if last is None or last.day != today else 0
     run.finished_at = timezone.now()
@@ -349,31 +348,45 @@ def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full
     return result
 
 
-def _recompute(scope, today: datetime.date, run: FlagRun | None = None, notify: bool = True) -> FlagResult:
-    """Both levels of every row in ``scope`` for ``today``; with ``notify``, notices for the rows that enter
-    Kritis. PostgreSQL does it in one statement; the embedded SQLite, without data-modifying WITH, in a few."""
-    recompute = _recompute_in_one_statement if connection.vendor == "postgresql" else _recompute_step_by_step
-    examined, moved, notified = recompute(scope, today, notify)
+def _recompute(branches: list, today: datetime.date, run: FlagRun | None = None, notify: bool = True) -> FlagResult:
+    """Both levels of every live row of ``branches`` (querysets whose union is the rows to look at) for
+    ``today``; with ``notify``, notices for the rows that enter Kritis. PostgreSQL does it in one statement;
+    the embedded SQLite, without data-modifying WITH, in a few."""
+    if connection.vendor == "postgresql":
+        examined, moved, notified = _recompute_in_one_statement(branches, today, notify)
+    else:
+        ids = functools.reduce(operator.or_, (Q(id__in=branch.values("id")) for branch in branches))
+        examined, moved, notified = _recompute_step_by_step(Enrollment.objects.live().filter(ids), today, notify)
     return FlagResult(run=run, moved=moved, notifications=notified, examined=examined)
 
 
-def _recompute_in_one_statement(scope, today: datetime.date, notify: bool) -> tuple[int, dict, int]:
-    """One statement: the rows of ``scope`` with their new levels, the UPDATE of those that differ, the
-    notices from the UPDATE's RETURNING rows that enter Kritis, and the run's counts from the same rows."""
-    rows = (
-        scope.annotate(
-            new_registration=level_case(Deadline.REGISTRATION, today), new_nik=level_case(Deadline.NIK, today)
-        )
+def _recompute_in_one_statement(branches: list, today: datetime.date, notify: bool) -> tuple[int, dict, int]:
+    """One statement: the rows of ``branches`` with their new levels (each branch reads whole rows through
+    its index, never a join back to the table), the UPDATE of those that differ, the notices from the
+    UPDATE's RETURNING rows that enter Kritis, and the run's counts from the same rows."""
+    new_levels = {
+        "new_registration": level_case(Deadline.REGISTRATION, today),
+        "new_nik": level_case(Deadline.NIK, today),
+    }
+    # Voided babies left out by their few ids (a partial index), not by joining every live birth record.
+    voided = Newborn.objects.filter(voided_at__isnull=False).values("id")
+    rows = [
+        branch.exclude(newborn_id__in=voided)
+        .annotate(**new_levels)
         .order_by()
-        .values("id", "registration_level", "nik_level", "new_registration", "new_nik")
-    )
-    sql, params = _sql(rows)
+        .values("id", "newborn_id", "registration_level", "nik_level", *new_levels)
+        for branch in branches
+    ]
+    # In id order, which is the table's order: the UPDATE then writes page after page, not at random.
+    sql, params = _sql((rows[0].union(*rows[1:]) if len(rows) > 1 else rows[0]).order_by("id"))
     statement = f"""
         WITH candidates AS MATERIALIZED ({sql}),
         moved AS (
             UPDATE {Enrollment._meta.db_table} e SET registration_level = c.new_registration, nik_level = c.new_nik
             FROM candidates c
-            WHERE e.id = c.id AND (c.new_registration <> c.registration_level OR c.new_nik <> c.nik_level)
+            -- the ids as an array too: the rows are found through the primary key, not a scan of the table
+            WHERE e.id = c.id AND e.id = ANY(ARRAY(SELECT id FROM candidates
+                  WHERE new_registration <> registration_level OR new_nik <> nik_level))
             RETURNING e.id, e.newborn_id, c.registration_level AS old_registration, c.new_registration,
                       c.nik_level AS old_nik, c.new_nik, e.registration_deadline, e.nik_deadline)"""
     counts = [
@@ -392,9 +405,10 @@ def _recompute_in_one_statement(scope, today: datetime.date, notify: bool) -> tu
             " WHERE m.new_nik = %s AND m.old_nik < %s"
         )
         kritis = FlagLevel.KRITIS
-        insert, before, after = _notice_insert_sql(entering)
-        statement += f", notified AS ({insert} RETURNING 1)"
-        params += [*before, Deadline.REGISTRATION.value, kritis, kritis, Deadline.NIK.value, kritis, kritis, *after]
+        # MATERIALIZED: the babies entering Kritis are read once, then joined to their recipients.
+        insert, before, after = _notice_insert_sql("SELECT * FROM entering")
+        statement += f", entering AS MATERIALIZED ({entering}), notified AS ({insert} RETURNING 1)"
+        params += [Deadline.REGISTRATION.value, kritis, kritis, Deadline.NIK.value, kritis, kritis, *before, *after]
         counts.append("SELECT 'notified', 0, COUNT(*) FROM notified")
     with connection.cursor() as cursor:
         cursor.execute(statement + " " + " UNION ALL ".join(counts), params)

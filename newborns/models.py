@@ -245,7 +245,11 @@ class Newborn(models.Model):
             models.CheckConstraint(condition=Q(birth_order__gte=1, birth_order__lte=9), name="birth_order_in_range"),
             models.CheckConstraint(condition=Q(sex__in=["L", "P"]), name="sex_l_or_p"),
         ]
-        indexes = [models.Index(fields=["nik_issued_on", "birth_date"], name="newborn_doc_worklist")]
+        indexes = [
+            models.Index(fields=["nik_issued_on", "birth_date"], name="newborn_doc_worklist"),
+            # The few voided records, so a job can leave them out without reading every live one.
+            models.Index(fields=["id"], condition=Q(voided_at__isnull=False), name="newborn_voided"),
+        ]
 
     def __str__(self):
         return self.temporary_name

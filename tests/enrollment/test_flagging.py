@@ -390,3 +390,19 @@ def test_after_missed_days_the_next_run_catches_up_every_day_and_tells_who_enter
     for baby in babies:
         e = Enrollment.objects.get(newborn=baby)
         assert e.registration_level == level_of(e.registration_deadline, done=False, today=later)
+
+
+@pytest.mark.both_databases
+def test_the_daily_job_leaves_a_voided_record_as_it_was_and_tells_nobody(district):
+    from newborns.services import void_birth
+
+    bidan = BidanFactory()
+    kept = born(20, serial=1, attending_midwife=bidan)  # 8 days left: Mendesak, Kritis tomorrow
+    voided = born(20, serial=2, attending_midwife=bidan)
+    flag_deadlines(today=TODAY)
+    void_birth(newborn=voided, by=UserFactory(role=Role.ADMIN_DINKES), reason="Tercatat dua kali")
+    run = flag_deadlines(today=TODAY + datetime.timedelta(days=1)).run
+    assert run.examined == 1
+    assert Enrollment.objects.get(newborn=kept).registration_level == FlagLevel.KRITIS
+    assert Enrollment.objects.get(newborn=voided).registration_level == FlagLevel.MENDESAK
+    assert list(Notification.objects.values_list("enrollment__newborn", flat=True)) == [kept.pk]
