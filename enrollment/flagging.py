@@ -5,15 +5,15 @@ recomputes that baby at once through ``flag_deadlines(enrollments=...)``. The da
 the calendar moves:
 
 1. a safety net: babies changed since the last run get any missing enrollment and fresh deadlines;
-2. the rows to look at: those whose open deadline crossed a window boundary (30/14/7/0 days) since the last
-   run's day, found through the deadline indexes, plus rows changed since the last run; the first run, a
-   change of windows or ``full=True`` looks at every row;
-3. for each deadline, the level each of those rows should have is one CASE expression; one GROUP BY counts
-   the moves and one INSERT ... SELECT ... ON CONFLICT DO NOTHING tells the midwife and the Dinkes staff
-   of babies entering Kritis (once per baby and deadline, ever; at most ``KRITIS_NOTICES_PER_DAY`` each a
-   day; none on a full run, which finds every baby "new");
-4. one UPDATE moves both levels of the rows where either differs;
-5. one GROUP BY writes each recipient's digest of the day: her babies at risk per deadline and level.
+2. the rows to look at (``changed_since``): those whose open deadline crossed a window boundary (30/14/7/0
+   days) on any day since the last run, plus rows and birth records written since it, each branch read
+   through its own index; the first run, a change of windows or ``full=True`` looks at every row;
+3. on PostgreSQL ONE statement gives each of those rows its levels for today (a CASE per deadline), UPDATEs
+   the rows where either differs, tells the midwife and the Dinkes staff of the RETURNING rows that enter
+   Kritis (once per baby and deadline, ever; at most ``KRITIS_NOTICES_PER_DAY`` each a day; none on a full
+   run, which finds every baby "new") and returns the run's counts; SQLite does the same in a few statements;
+4. on the day's first run, one GROUP BY writes each recipient's digest: her babies at risk per deadline and
+   level.
 All in one transaction: a worker killed halfway leaves nothing half-done, and a re-run changes nothing.
 """
 
