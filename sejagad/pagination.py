@@ -4,8 +4,6 @@ A list never counts more than ``count_limit()`` rows to say how long it is: on a
 of millions on every page view costs more than the page itself. Past the cap the page says "lebih dari
 10.000" and still goes on page by page."""
 
-import sys
-
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.http import HttpRequest
@@ -15,6 +13,9 @@ from django.utils.translation import gettext as _
 PRINT_PARAM = "cetak"
 # A printout of more rows than this is not read by anyone; the page says the list was cut.
 PRINT_LIMIT = 5000
+
+
+MAX_ROWS = 2**31  # no list holds more
 
 
 def count_limit() -> int:
@@ -45,7 +46,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def num_pages(self) -> int:
-        return sys.maxsize if self.capped else super().num_pages
+        # Unknown past the count; bounded so that a page number typed into the URL stays a valid OFFSET.
+        return MAX_ROWS // self.per_page if self.capped else super().num_pages
 
     def page(self, number):
         if not self.capped:
