@@ -548,3 +548,63 @@ class ExportJob(models.Model):
     def can_retry(self) -> bool:
         # The sweep empties the params with the file: an old failure is started again from the list.
         return self.status == ExportJobStatus.GAGAL and bool(self.params)
+
+
+class BirthSummary(models.Model):
+    """Live babies of one birth month in one desa (``desa`` set) or one whole kabupaten (``desa`` empty), as
+    the dashboard counts them: what its figures, levels, monthly line and region table add up, instead of
+    re-reading every baby in scope on each view. Kept by ``enrollment.summary`` (docs/ARCHITECTURE.md)."""
+
+    kabupaten = models.CharField(max_length=5)
+    desa = models.CharField(max_length=13, blank=True)
+    month = models.DateField()
+    # The day the counts were made for: the deadline figures of recent months change with the calendar.
+    day = models.DateField()
+    births = models.PositiveIntegerField(default=0)
+    registered = models.PositiveIntegerField(default=0)
+    in_kk = models.PositiveIntegerField(default=0)
+    with_nik = models.PositiveIntegerField(default=0)
+    bpjs_updated = models.PositiveIntegerField(default=0)
+    registration_due = models.PositiveIntegerField(default=0)
+    registered_in_time = models.PositiveIntegerField(default=0)
+    nik_due = models.PositiveIntegerField(default=0)
+    nik_in_time = models.PositiveIntegerField(default=0)
+    reactivation = models.PositiveIntegerField(default=0)
+    deactivated_this_month = models.PositiveIntegerField(default=0)
+    level_5 = models.PositiveIntegerField(default=0)
+    level_4 = models.PositiveIntegerField(default=0)
+    level_3 = models.PositiveIntegerField(default=0)
+    level_2 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kabupaten", "desa", "month"], name="one_summary_per_month"),
+        ]
+        indexes = [
+            # A province reads its kabupaten rows; every other region reads its kabupaten's desa rows.
+            models.Index(fields=["month"], condition=Q(desa=""), name="summary_kabupaten_rows"),
+        ]
+
+    def __str__(self):
+        return f"{self.desa or self.kabupaten} · {self.month:%Y-%m}"
+
+
+class BirthSummaryMark(models.Model):
+    """A desa whose babies or memberships were written since its summary was made. Written by database
+    triggers (migration 0012) on every write to a birth or a membership, whatever path made it; claimed and
+    removed by ``summary.refresh``."""
+
+    desa = models.CharField(max_length=13)
+    claim = models.UUIDField(null=True)
+
+    def __str__(self):
+        return self.desa
+
+
+class BirthSummaryState(models.Model):
+    """One row: the day the summary's calendar-dependent figures were last made for (none: build it all)."""
+
+    day = models.DateField()
+
+    def __str__(self):
+        return f"{self.day}"

@@ -1,11 +1,10 @@
 """Read paths for the worklists, the exports, the API and the dashboard."""
 
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from enrollment import flagging
-from enrollment.models import AT_RISK, NIK_UPDATED, REGISTERED, Enrollment, EnrollmentStatus, FlagLevel
+from enrollment.models import AT_RISK, NIK_UPDATED, Enrollment, EnrollmentStatus, FlagLevel
 from newborns.models import Newborn, as_identity_number
 from sejagad.pagination import capped_count
 
@@ -82,16 +81,6 @@ def _matching(rows: QuerySet, q: str) -> QuerySet:
     return rows.filter(found)
 
 
-def level_counts(user, *, kind: str = "risiko", **filters) -> dict[int, int]:
-    """Babies per worst at-risk level in one worklist (the at-risk list by default), for the same filters
-    as ``worklist`` (any level filter aside): the dashboard's figures and each list's badges, so each
-    equals the list it opens."""
-    filters.pop("level", None)
-    rows = worklist(user, kind=kind, **filters).order_by().values("worst_level").annotate(n=Count("id"))
-    counts = {r["worst_level"]: r["n"] for r in rows}
-    return {level.value: counts.get(level.value, 0) for level in AT_RISK}
-
-
 def level_tabs(user, **filters) -> list[tuple[int, str, int]]:
     """(level, label, count) for each at-risk level, worst first, counted in the list shown, each up to
     ``count_limit() + 1`` (a badge says "10.000+", it does not count a national table)."""
@@ -105,56 +94,6 @@ def worklist_counts(user, **filters) -> dict[str, int]:
     lists' tabs: one COUNT per list, each up to ``count_limit() + 1``, whatever the data."""
     filters = {k: v for k, v in filters.items() if k not in ("kind", "level", "status")}
     return {kind: capped_count(worklist(user, kind=kind, **filters)) for kind in WORKLISTS}
-
-
-def at_risk_by_child_region(user, *, region, born_from, born_to) -> dict[str, int]:
-    """Babies at risk per kecamatan of a kabupaten, or per desa of a kecamatan, in one GROUP BY."""
-    key = "newborn__desa__parent_id" if region.code.count(".") == 1 else "newborn__desa_id"
-    rows = worklist(user, region=region, born_from=born_from, born_to=born_to)
-    return {r[key]: r["n"] for r in rows.order_by().values(key).annotate(n=Count("id"))}
-
-
-def dashboard_figures(user, *, region, born_from, born_to, today) -> dict:
-    """The membership figures and the funnel for babies born in [born_from, born_to] within a region, in one
-    query. Births and the at-risk levels come from the list selectors (``search_newborns``, ``level_counts``)."""
-    rows = Enrollment.objects.in_scope_of(user).in_region(region.code).born_between(born_from, born_to)
-    registered, nik_updated = Q(status__in=REGISTERED), Q(status__in=NIK_UPDATED)
-    figures = rows.aggregate(
-        registration_due=Count("id", filter=Q(registration_deadline__lt=today) | registered),
-        registered_in_time=Count("id", filter=registered & Q(registered_on__lte=F("registration_deadline"))),
-        nik_due=Count("id", filter=Q(nik_deadline__lt=today) | nik_updated),
-        nik_in_time=Count("id", filter=nik_updated & Q(nik_updated_on__lte=F("nik_deadline"))),
-        registered=Count("id", filter=registered),
-        in_kk=Count("id", filter=Q(newborn__kk_added_on__isnull=False)),
-        with_nik=Count("id", filter=Q(newborn__nik_issued_on__isnull=False)),
-        bpjs_updated=Count("id", filter=nik_updated),
-        deactivated_this_month=Count(
-            "id", filter=Q(status="NONAKTIF", deactivated_on__year=today.year, deactivated_on__month=today.month)
-        ),
-        # The count of worklist(kind="aktivasi") for the same region and months, in this same query.
-        reactivation=Count("id", filter=NEEDS_REACTIVATION),
-    )
-    figures["registered_in_time_pct"] = _share(figures["registered_in_time"], figures["registration_due"])
-    figures["nik_in_time_pct"] = _share(figures["nik_in_time"], figures["nik_due"])
-    return figures
-
-
-def _share(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
-def monthly_series(user, *, region, born_from, born_to) -> list[dict]:
-    """Births and NIK updates on time per birth month, one GROUP BY."""
-    rows = Enrollment.objects.in_scope_of(user).in_region(region.code).born_between(born_from, born_to)
-    return list(
-        rows.annotate(month=TruncMonth("newborn__birth_date"))
-        .values("month")
-        .annotate(
-            births=Count("id"),
-            nik_in_time=Count("id", filter=Q(status__in=NIK_UPDATED, nik_updated_on__lte=F("nik_deadline"))),
-        )
-        .order_by("month")
-    )
 
 
 def deadline_check(now=None) -> dict:

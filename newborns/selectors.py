@@ -5,7 +5,7 @@ from collections import defaultdict
 from itertools import pairwise
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.text import capfirst
@@ -42,13 +42,6 @@ def search_newborns(
     if status:
         babies = babies.with_document_status(status)
     return babies
-
-
-def births_by_child_region(user, *, region, born_from, born_to) -> dict[str, int]:
-    """Births per kecamatan of a kabupaten, or per desa of a kecamatan, in one GROUP BY."""
-    key = "desa__parent_id" if region.code.count(".") == 1 else "desa_id"
-    babies = search_newborns(user, region=region, born_from=born_from, born_to=born_to)
-    return {r[key]: r["n"] for r in babies.order_by().values(key).annotate(n=Count("id"))}
 
 
 def _matching(babies: QuerySet, q: str) -> QuerySet:

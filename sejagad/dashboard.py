@@ -1,7 +1,7 @@
 """The home dashboard: composes the apps' selectors for one region and period (ARCHITECTURE.md).
 
-A fixed number of queries whatever the data: each figure is one aggregate or one GROUP BY, and coverage
-comes from the precomputed snapshots."""
+A fixed number of queries whatever the data: the figures add up the per-desa summary (``enrollment.summary``,
+kept equal to the lists it links to) and coverage comes from the precomputed snapshots."""
 
 import datetime
 from dataclasses import dataclass
@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from coverage import selectors as coverage
 from enrollment import selectors as enrollment
+from enrollment import summary
 from enrollment.models import AT_RISK
-from newborns import selectors as newborns
 from sejagad.forms import parse_month
 from sejagad.models import Region, RegionLevel
 from sejagad.roles import Capability, can
@@ -57,6 +57,10 @@ def _children(region: Region) -> list[Region]:
     )
 
 
+def _share(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
 def _list_url(name: str, region: Region, period: Period, **extra) -> str:
     """The list behind a figure, with the figure's region and birth months (``AreaPeriodFilterMixin``)."""
     query = {"wilayah": region.code, "dari": f"{period.start:%Y-%m}", "sampai": f"{period.end:%Y-%m}", **extra}
@@ -67,9 +71,11 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
     """Every figure is the count of the list its link opens, computed by that list's own selector."""
     today = timezone.localdate()
     area = dict(region=region, born_from=period.start, born_to=period.end)
-    figures = enrollment.dashboard_figures(user, today=today, **area)
-    figures["births"] = newborns.search_newborns(user, **area).count()
-    per_level = enrollment.level_counts(user, **area)
+    counts = summary.dashboard_counts(user, region=region, months_from=period.start, born_to=period.end, today=today)
+    figures = counts["totals"]
+    figures["registered_in_time_pct"] = _share(figures["registered_in_time"], figures["registration_due"])
+    figures["nik_in_time_pct"] = _share(figures["nik_in_time"], figures["nik_due"])
+    per_level = {level.value: figures[f"level_{level.value}"] for level in AT_RISK}
     figures["at_risk"] = sum(per_level.values())
     context = {
         "region": region,
@@ -102,17 +108,13 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
                 "births": row["births"],
                 "nik_in_time": row["nik_in_time"] if _all_nik_deadlines_passed(row["month"], today) else None,
             }
-            for row in enrollment.monthly_series(user, **area)
+            for row in counts["months"]
         ],
         "at_risk": list(enrollment.worklist(user, kind="risiko", **area)[:10]),
         "coverage": None,
         "deadline_check": enrollment.deadline_check(),
     }
     children = _children(region)
-    births, at_risk = {}, {}
-    if children:
-        births = newborns.births_by_child_region(user, **area)
-        at_risk = enrollment.at_risk_by_child_region(user, **area)
     snapshots = {}
     if can(user, Capability.VIEW_COVERAGE):
         table = coverage.coverage_table(user=user, region=region)
@@ -135,9 +137,9 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
     context["children"] = [
         {
             "region": child,
-            "births": births.get(child.code, 0),
+            "births": counts["children"].get(child.code, {}).get("births", 0),
             "births_url": _list_url("newborns:list", child, period),
-            "at_risk": at_risk.get(child.code, 0),
+            "at_risk": counts["children"].get(child.code, {}).get("at_risk", 0),
             "at_risk_url": _list_url("enrollment:worklist", child, period),
             "snapshot": snapshots.get(child.code),
         }

@@ -1,0 +1,215 @@
+"""The dashboard's summary: live babies counted per desa and birth month (``BirthSummary``), and per kabupaten
+and month from those, so that a dashboard adds up a few hundred rows instead of re-reading every baby in scope.
+
+It stays equal to the lists without trusting any write path to tell it: database triggers (migration 0012)
+mark the desa of every birth or membership written, whatever wrote it, and ``refresh`` recounts the marked
+desa before anything is read. The deadline figures of the last months also move with the calendar alone, so
+those months are recounted once a day (the flag job does it; otherwise the day's first reader)."""
+
+import copy
+import datetime
+import uuid
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Substr, TruncMonth
+from django.utils import timezone
+
+from enrollment.models import (
+    AT_RISK,
+    NIK_UPDATED,
+    REGISTERED,
+    BirthSummary,
+    BirthSummaryMark,
+    BirthSummaryState,
+    EnrollmentStatus,
+)
+from enrollment.selectors import NEEDS_REACTIVATION
+from newborns.models import Newborn
+from sejagad.models import RegionLevel
+from sejagad.roles import Capability, Role, can
+
+COUNTS = (
+    "births",
+    "registered",
+    "in_kk",
+    "with_nik",
+    "bpjs_updated",
+    "registration_due",
+    "registered_in_time",
+    "nik_due",
+    "nik_in_time",
+    "reactivation",
+    "deactivated_this_month",
+    *(f"level_{level.value}" for level in AT_RISK),
+)
+KABUPATEN_CODE = len("73.22")
+# Children of a region, by the length of their code: a province's kabupaten, a kabupaten's kecamatan, a
+# kecamatan's desa.
+CHILD_CODE = {RegionLevel.PROVINSI: 5, RegionLevel.KABUPATEN_KOTA: 8, RegionLevel.KECAMATAN: 13}
+# The 28-day and 3-month deadlines of babies born this month or in the four before it are not all past: their
+# months' deadline figures change from one day to the next without any write.
+OPEN_MONTHS = 4
+LOCK = 7_322_0012  # PostgreSQL advisory lock: one refresh at a time
+
+
+def _through_enrollment(q: Q) -> Q:
+    """A filter written on ``Enrollment`` (the lists' own), applied to a baby through its membership."""
+    out = copy.copy(q)
+    out.children = [
+        _through_enrollment(child)
+        if isinstance(child, Q)
+        else (
+            f"enrollment__{child[0]}",
+            F(f"enrollment__{child[1].name}") if isinstance(child[1], F) else child[1],
+        )
+        for child in q.children
+    ]
+    return out
+
+
+def _counts(today: datetime.date) -> dict:
+    """Each figure as a filtered COUNT over babies, written as the list or figure it stands for counts it."""
+    registered, nik_updated = Q(status__in=REGISTERED), Q(status__in=NIK_UPDATED)
+    this_month = today.replace(day=1)
+    on_enrollment = {
+        "registered": registered,
+        "in_kk": Q(newborn__kk_added_on__isnull=False),
+        "with_nik": Q(newborn__nik_issued_on__isnull=False),
+        "bpjs_updated": nik_updated,
+        "registration_due": Q(registration_deadline__lt=today) | registered,
+        "registered_in_time": registered & Q(registered_on__lte=F("registration_deadline")),
+        "nik_due": Q(nik_deadline__lt=today) | nik_updated,
+        "nik_in_time": nik_updated & Q(nik_updated_on__lte=F("nik_deadline")),
+        # worklist(kind="aktivasi")
+        "reactivation": NEEDS_REACTIVATION,
+        "deactivated_this_month": Q(
+            status=EnrollmentStatus.NONAKTIF,
+            deactivated_on__gte=this_month,
+            deactivated_on__lt=this_month + relativedelta(months=1),
+        ),
+        # worklist(kind="risiko", level=...): at risk and still savable, at the worse of the two levels
+        **{
+            f"level_{level.value}": (Q(registration_level__in=AT_RISK) | Q(nik_level__in=AT_RISK))
+            & ~NEEDS_REACTIVATION
+            & Q(worst_level=level)
+            for level in AT_RISK
+        },
+    }
+    return {"births": Count("id")} | {
+        name: Count("id", filter=_through_enrollment(q)) for name, q in on_enrollment.items()
+    }
+
+
+def _insert(rows: QuerySet, day: datetime.date, kabupaten: str, desa: str) -> None:
+    """INSERT ... SELECT of grouped rows carrying every count, in one statement on either database."""
+    sql, params = rows.query.sql_with_params()
+    columns = ", ".join(COUNTS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {BirthSummary._meta.db_table} (kabupaten, desa, month, day, {columns}) "
+            f"SELECT {kabupaten}, {desa}, month, %s, {columns} FROM ({sql}) AS grouped",
+            (day, *params),
+        )
+
+
+def _recount(day: datetime.date, *, marked: QuerySet | None = None, since: datetime.date | None = None) -> None:
+    """Recount the desa rows of the ``marked`` desa, or of the months ``since``, or all of them; then the
+    kabupaten rows they add up to."""
+    babies, rows = Newborn.objects.live(), BirthSummary.objects.all()
+    if marked is not None:
+        kabupaten = marked.annotate(code=Substr("desa", 1, KABUPATEN_CODE)).values("code")
+        marked = marked.values("desa")
+        babies, rows = babies.filter(desa_id__in=marked), rows.filter(kabupaten__in=kabupaten)
+    if since is not None:
+        babies, rows = babies.filter(birth_date__gte=since), rows.filter(month__gte=since)
+    (rows.filter(desa__in=marked) if marked is not None else rows.exclude(desa="")).delete()
+    _insert(
+        babies.annotate(kab=Substr("desa_id", 1, KABUPATEN_CODE), month=TruncMonth("birth_date"))
+        .values("kab", "desa_id", "month")
+        .annotate(**_counts(day))
+        .order_by(),
+        day,
+        kabupaten="kab",
+        desa="desa_id",
+    )
+    rows.filter(desa="").delete()
+    _insert(
+        rows.exclude(desa="").values("kabupaten", "month").annotate(**{n: Sum(n) for n in COUNTS}).order_by(),
+        day,
+        kabupaten="kabupaten",
+        desa="''",
+    )
+
+
+def refresh(today: datetime.date | None = None) -> None:
+    """Bring the summary up to date, in one transaction: all of it the first time; once a day the months
+    whose deadline figures move with the calendar (and, on a new month, the desa counting last month's
+    deactivations); then the desa marked since the last refresh, each recounted whole."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK])
+        state = BirthSummaryState.objects.first()
+        if state is None:
+            _recount(today)
+            BirthSummaryState.objects.create(day=today)
+        elif state.day != today:
+            if state.day.replace(day=1) != today.replace(day=1):
+                last_months = BirthSummary.objects.filter(deactivated_this_month__gt=0).exclude(desa="")
+                BirthSummaryMark.objects.bulk_create(
+                    BirthSummaryMark(desa=desa) for desa in last_months.values_list("desa", flat=True)
+                )
+            _recount(today, since=today.replace(day=1) - relativedelta(months=OPEN_MONTHS))
+            BirthSummaryState.objects.update(day=today)
+        claim = uuid.uuid4()
+        if BirthSummaryMark.objects.filter(claim__isnull=True).update(claim=claim):
+            marked = BirthSummaryMark.objects.filter(claim=claim)
+            _recount(today, marked=marked)
+            marked.delete()
+
+
+def is_current(today: datetime.date) -> bool:
+    """Nothing to recount (one small query): no desa marked, and today's calendar counted."""
+    return BirthSummaryState.objects.filter(day=today).exists() and not BirthSummaryMark.objects.exists()
+
+
+def rows_in(user, region) -> QuerySet:
+    """The summary rows of a region: a province's kabupaten rows, any smaller region's desa rows; none for a
+    user who may not see the region's babies. Every role with the dashboard sees babies by region; a bidan
+    sees her facility's, which a summary by desa cannot tell, and is given nothing here."""
+    scope = user.region_id
+    in_scope = not scope or region.code == scope or region.code.startswith(scope + ".")
+    if not in_scope or user.role == Role.BIDAN or not can(user, Capability.VIEW_NEWBORNS):
+        return BirthSummary.objects.none()
+    if region.level == RegionLevel.PROVINSI:
+        return BirthSummary.objects.filter(desa="", kabupaten__startswith=region.code + ".")
+    rows = BirthSummary.objects.filter(kabupaten=region.code[:KABUPATEN_CODE]).exclude(desa="")
+    if region.level == RegionLevel.KABUPATEN_KOTA:
+        return rows
+    return rows.filter(Q(desa=region.code) | Q(desa__startswith=region.code + "."))
+
+
+def dashboard_counts(user, *, region, months_from: datetime.date, born_to: datetime.date, today) -> dict:
+    """Every count of the dashboard for babies born from the first day of ``months_from`` to ``born_to``:
+    ``totals``, ``months`` (one dict per birth month, oldest first) and ``children`` (births and babies at
+    risk per kecamatan of a kabupaten, desa of a kecamatan, or kabupaten of a province). Two queries after a
+    summary that is current; the lists they open count the same babies (tests/sejagad/test_dashboard.py)."""
+    if not is_current(today):
+        refresh(today)
+    rows = rows_in(user, region).filter(month__gte=months_from.replace(day=1), month__lte=born_to)
+    months = list(rows.values("month").annotate(**{n: Sum(n) for n in COUNTS}).order_by("month"))
+    children = {}
+    if length := CHILD_CODE.get(region.level):
+        key = "kabupaten" if region.level == RegionLevel.PROVINSI else "desa"
+        at_risk = sum((F(f"level_{level.value}") for level in AT_RISK[1:]), F(f"level_{AT_RISK[0].value}"))
+        children = {
+            row["child"]: row
+            for row in rows.annotate(child=Substr(key, 1, length))
+            .values("child")
+            .annotate(births=Sum("births"), at_risk=Sum(at_risk))
+            .order_by()
+        }
+    return {"totals": {n: sum(m[n] for m in months) for n in COUNTS}, "months": months, "children": children}
