@@ -54,6 +54,16 @@ class Deadline(models.TextChoices):
     NIK = "nik", _("Pembaruan NIK ke BPJS (3 bulan)")
 
 
+# Dukcapil has issued the NIK but BPJS does not hold it yet: cases BPJS can close today.
+NIK_READY_FOR_BPJS = Q(newborn__nik_issued_on__isnull=False) & ~Q(status__in=NIK_UPDATED)
+# Babies of PBI or unenrolled mothers, not registered and not yet proposed as PBI.
+PBI_CANDIDATE = Q(
+    status=EnrollmentStatus.BELUM_TERDAFTAR,
+    pbi_proposed_on__isnull=True,
+    newborn__mother__jkn_segment__in=[Segment.PBI_APBN, Segment.PBI_APBD, ""],
+)
+
+
 class EnrollmentQuerySet(models.QuerySet):
     def in_scope_of(self, user):
         return self.filter(newborn__in=Newborn.objects.in_scope_of(user))
@@ -74,16 +84,10 @@ class EnrollmentQuerySet(models.QuerySet):
         return self.filter(Q(newborn__desa_id=code) | Q(newborn__desa__code__startswith=code + "."))
 
     def nik_ready_for_bpjs(self):
-        """Dukcapil has issued the NIK but BPJS does not hold it yet: cases BPJS can close today."""
-        return self.filter(newborn__nik_issued_on__isnull=False).exclude(status__in=NIK_UPDATED)
+        return self.filter(NIK_READY_FOR_BPJS)
 
     def pbi_candidates(self):
-        """Babies of PBI or unenrolled mothers, not registered and not yet proposed as PBI."""
-        return self.filter(
-            status=EnrollmentStatus.BELUM_TERDAFTAR,
-            pbi_proposed_on__isnull=True,
-            newborn__mother__jkn_segment__in=[Segment.PBI_APBN, Segment.PBI_APBD, ""],
-        )
+        return self.filter(PBI_CANDIDATE)
 
     def for_lists(self):
         return self.select_related("newborn__mother", "newborn__desa__parent", "newborn__facility")
@@ -570,6 +574,8 @@ class BirthSummary(models.Model):
     nik_due = models.PositiveIntegerField(default=0)
     nik_in_time = models.PositiveIntegerField(default=0)
     reactivation = models.PositiveIntegerField(default=0)
+    bpjs_ready = models.PositiveIntegerField(default=0)
+    pbi_candidates = models.PositiveIntegerField(default=0)
     deactivated_this_month = models.PositiveIntegerField(default=0)
     level_5 = models.PositiveIntegerField(default=0)
     level_4 = models.PositiveIntegerField(default=0)

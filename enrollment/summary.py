@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from enrollment.models import (
     AT_RISK,
+    NIK_READY_FOR_BPJS,
     NIK_UPDATED,
+    PBI_CANDIDATE,
     REGISTERED,
     BirthSummary,
     BirthSummaryMark,
@@ -41,6 +43,8 @@ COUNTS = (
     "nik_due",
     "nik_in_time",
     "reactivation",
+    "bpjs_ready",
+    "pbi_candidates",
     "deactivated_this_month",
     *(f"level_{level.value}" for level in AT_RISK),
 )
@@ -54,16 +58,17 @@ OPEN_MONTHS = 4
 LOCK = 7_322_0012  # PostgreSQL advisory lock: one refresh at a time
 
 
+def _from_newborn(lookup: str) -> str:
+    return lookup.removeprefix("newborn__") if lookup.startswith("newborn__") else f"enrollment__{lookup}"
+
+
 def _through_enrollment(q: Q) -> Q:
     """A filter written on ``Enrollment`` (the lists' own), applied to a baby through its membership."""
     out = copy.copy(q)
     out.children = [
         _through_enrollment(child)
         if isinstance(child, Q)
-        else (
-            f"enrollment__{child[0]}",
-            F(f"enrollment__{child[1].name}") if isinstance(child[1], F) else child[1],
-        )
+        else (_from_newborn(child[0]), F(_from_newborn(child[1].name)) if isinstance(child[1], F) else child[1])
         for child in q.children
     ]
     return out
@@ -82,8 +87,10 @@ def _counts(today: datetime.date) -> dict:
         "registered_in_time": registered & Q(registered_on__lte=F("registration_deadline")),
         "nik_due": Q(nik_deadline__lt=today) | nik_updated,
         "nik_in_time": nik_updated & Q(nik_updated_on__lte=F("nik_deadline")),
-        # worklist(kind="aktivasi")
+        # worklist(kind=...) of "aktivasi", "bpjs" and "dinsos"
         "reactivation": NEEDS_REACTIVATION,
+        "bpjs_ready": NIK_READY_FOR_BPJS,
+        "pbi_candidates": PBI_CANDIDATE,
         "deactivated_this_month": Q(
             status=EnrollmentStatus.NONAKTIF,
             deactivated_on__gte=this_month,
@@ -176,20 +183,27 @@ def is_current(today: datetime.date) -> bool:
     return BirthSummaryState.objects.filter(day=today).exists() and not BirthSummaryMark.objects.exists()
 
 
-def rows_in(user, region) -> QuerySet:
-    """The summary rows of a region: a province's kabupaten rows, any smaller region's desa rows; none for a
-    user who may not see the region's babies. Every role with the dashboard sees babies by region; a bidan
-    sees her facility's, which a summary by desa cannot tell, and is given nothing here."""
+def rows_in(user, code: str | None) -> QuerySet:
+    """The summary rows of a region (a dotted code; none: the user's whole scope): a province's or the
+    country's kabupaten rows, any smaller region's desa rows; none for a user who may not see the region's
+    babies. Every role with the dashboard sees babies by region; a bidan sees her facility's, which a
+    summary by desa cannot tell, and is given nothing here."""
     scope = user.region_id
-    in_scope = not scope or region.code == scope or region.code.startswith(scope + ".")
+    code = code or scope or ""
+    in_scope = not scope or code == scope or code.startswith(scope + ".")
     if not in_scope or user.role == Role.BIDAN or not can(user, Capability.VIEW_NEWBORNS):
         return BirthSummary.objects.none()
-    if region.level == RegionLevel.PROVINSI:
-        return BirthSummary.objects.filter(desa="", kabupaten__startswith=region.code + ".")
-    rows = BirthSummary.objects.filter(kabupaten=region.code[:KABUPATEN_CODE]).exclude(desa="")
-    if region.level == RegionLevel.KABUPATEN_KOTA:
+    if len(code) < KABUPATEN_CODE:
+        return BirthSummary.objects.filter(desa="", kabupaten__startswith=code)
+    rows = BirthSummary.objects.filter(kabupaten=code[:KABUPATEN_CODE]).exclude(desa="")
+    if len(code) == KABUPATEN_CODE:
         return rows
-    return rows.filter(Q(desa=region.code) | Q(desa__startswith=region.code + "."))
+    return rows.filter(Q(desa=code) | Q(desa__startswith=code + "."))
+
+
+def _current(today: datetime.date) -> None:
+    if not is_current(today):
+        refresh(today)
 
 
 def dashboard_counts(user, *, region, months_from: datetime.date, born_to: datetime.date, today) -> dict:
@@ -197,9 +211,8 @@ def dashboard_counts(user, *, region, months_from: datetime.date, born_to: datet
     ``totals``, ``months`` (one dict per birth month, oldest first) and ``children`` (births and babies at
     risk per kecamatan of a kabupaten, desa of a kecamatan, or kabupaten of a province). Two queries after a
     summary that is current; the lists they open count the same babies (tests/sejagad/test_dashboard.py)."""
-    if not is_current(today):
-        refresh(today)
-    rows = rows_in(user, region).filter(month__gte=months_from.replace(day=1), month__lte=born_to)
+    _current(today)
+    rows = rows_in(user, region.code).filter(month__gte=months_from.replace(day=1), month__lte=born_to)
     months = list(rows.values("month").annotate(**{n: Sum(n) for n in COUNTS}).order_by("month"))
     children = {}
     if length := CHILD_CODE.get(region.level):
@@ -213,3 +226,36 @@ def dashboard_counts(user, *, region, months_from: datetime.date, born_to: datet
             .order_by()
         }
     return {"totals": {n: sum(m[n] for m in months) for n in COUNTS}, "months": months, "children": children}
+
+
+# The filters the summary answers: an area and whole birth months. Any other (a name, a facility, a segment)
+# needs the list itself.
+AREA_FILTERS = ("region", "kecamatan", "desa")
+WORKLIST_COUNTS = {"risiko": None, "aktivasi": "reactivation", "bpjs": "bpjs_ready", "dinsos": "pbi_candidates"}
+
+
+def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
+    """The babies on each worklist (``lists``) and, for the at-risk list without a status filter, at each
+    level (``levels``), for ``filters`` of ``enrollment.selectors.worklist``; ``None`` when a filter other
+    than an area and whole birth months is set, or the areas do not nest. One query after a current summary."""
+    other = set(filters) - {*AREA_FILTERS, "born_from", "born_to", "kind", "level", "status"}
+    born_from, born_to = filters.get("born_from"), filters.get("born_to")
+    whole_months = (not born_from or born_from.day == 1) and (
+        not born_to or born_to >= today or (born_to + datetime.timedelta(days=1)).day == 1
+    )
+    areas = sorted((filters[key].code for key in AREA_FILTERS if filters.get(key)), key=len)
+    nested = all(areas[-1] == code or areas[-1].startswith(code + ".") for code in areas)
+    if other or not whole_months or not nested or user.role == Role.BIDAN:
+        return None
+    _current(today)
+    rows = rows_in(user, areas[-1] if areas else None)
+    if born_from:
+        rows = rows.filter(month__gte=born_from)
+    if born_to:
+        rows = rows.filter(month__lte=born_to)
+    total = rows.aggregate(**{name: Sum(name, default=0) for name in COUNTS})
+    levels = {level.value: total[f"level_{level.value}"] for level in AT_RISK}
+    return {
+        "lists": {kind: total[name] if name else sum(levels.values()) for kind, name in WORKLIST_COUNTS.items()},
+        "levels": levels if filters.get("kind", "risiko") == "risiko" and not filters.get("status") else None,
+    }

@@ -2,12 +2,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from enrollment import selectors, services
+from enrollment import selectors, services, summary
 from enrollment.forms import WORKLIST_CHOICES, WORKLIST_TITLES, EnrollmentForm, WorklistFilterForm
-from enrollment.models import Enrollment
+from enrollment.models import AT_RISK, Enrollment
 from newborns import privacy
 from sejagad import search
 from sejagad.access import capability_required
@@ -50,18 +51,24 @@ def worklist(request, kind=None):
     # The address decides the list, even when another filter is invalid and filters nothing.
     kind = filters["kind"] = kind or filters["kind"]
     rows = selectors.worklist(request.user, **filters)
-    page = page_or_all(request, rows, PAGE_SIZE)
+    # The badges count the list shown: the same filters, each level in turn. For an area and whole birth
+    # months the dashboard's summary has counted them (and the list itself); other filters count the list.
+    known = summary.worklist_counts(request.user, filters, timezone.localdate())
+    if known and known["levels"]:
+        tabs = [(level.value, level.label, known["levels"][level.value]) for level in AT_RISK]
+        length = known["levels"][filters["level"]] if "level" in filters else known["lists"][kind]
+    else:
+        tabs = selectors.level_tabs(request.user, **filters)
+        length = known["lists"][kind] if known and not {"level", "status"} & set(filters) else None
+    page = page_or_all(request, rows, PAGE_SIZE, known=length)
     privacy.log_number_search(
         user=request.user, query=filters.get("q"), newborn_ids=[e.newborn_id for e in page.object_list]
     )
-    # The badges count the list shown: the same filters, each level in turn.
     here = reverse(WORKLIST_URLS[kind])
     levels = [
-        (level, label, n, here + _query_with(request, level=level))
-        for level, label, n in selectors.level_tabs(request.user, **filters)
-        if n or kind == "risiko"
+        (level, label, n, here + _query_with(request, level=level)) for level, label, n in tabs if n or kind == "risiko"
     ]
-    counts = selectors.worklist_counts(request.user, **filters)
+    counts = known["lists"] if known else selectors.worklist_counts(request.user, **filters)
     lists = [
         (key, label, counts[key], reverse(WORKLIST_URLS[key]) + _query_with(request, drop=("level", "status")))
         for key, label in WORKLIST_CHOICES

@@ -29,16 +29,21 @@ def capped_count(queryset) -> int:
 
 
 class CappedPaginator(Paginator):
-    """A paginator whose count stops at ``count_limit() + 1``. Past it the number of pages is unknown: a page
-    reads one row more than it shows to know whether another follows."""
+    """A paginator whose count stops at ``count_limit() + 1``, unless the count is ``known`` (from a summary
+    kept equal to the list). Past the cap the number of pages is unknown: a page reads one row more than it
+    shows to know whether another follows."""
+
+    def __init__(self, object_list, per_page, *, known: int | None = None):
+        super().__init__(object_list, per_page)
+        self.known = known
 
     @cached_property
     def count(self) -> int:
-        return capped_count(self.object_list)
+        return capped_count(self.object_list) if self.known is None else self.known
 
     @property
     def capped(self) -> bool:
-        return self.count > count_limit()
+        return self.known is None and self.count > count_limit()
 
     @property
     def count_limit(self) -> int:
@@ -82,16 +87,17 @@ def printing(request: HttpRequest) -> bool:
     return request.GET.get(PRINT_PARAM) == "1"
 
 
-def page_or_all(request: HttpRequest, queryset, per_page: int = 25) -> Page:
-    """The requested page of ``queryset``; when printing, its first PRINT_LIMIT rows as one page.
+def page_or_all(request: HttpRequest, queryset, per_page: int = 25, *, known: int | None = None) -> Page:
+    """The requested page of ``queryset`` (of ``known`` rows, when a summary has counted them); when printing,
+    its first PRINT_LIMIT rows as one page.
 
     The page carries ``printing`` and ``cut`` (more rows than were shown) for the template."""
     if printing(request):
-        page = CappedPaginator(queryset, PRINT_LIMIT).page(1)
+        page = CappedPaginator(queryset, PRINT_LIMIT, known=known).page(1)
         page.printing = True
         page.cut = page.paginator.count > PRINT_LIMIT
         return page
-    page = CappedPaginator(queryset, per_page).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, per_page, known=known).get_page(request.GET.get("page"))
     page.printing = False
     page.cut = False
     return page

@@ -117,6 +117,8 @@ class Migration(migrations.Migration):
                 ("nik_due", models.PositiveIntegerField(default=0)),
                 ("nik_in_time", models.PositiveIntegerField(default=0)),
                 ("reactivation", models.PositiveIntegerField(default=0)),
+                ("bpjs_ready", models.PositiveIntegerField(default=0)),
+                ("pbi_candidates", models.PositiveIntegerField(default=0)),
                 ("deactivated_this_month", models.PositiveIntegerField(default=0)),
                 ("level_5", models.PositiveIntegerField(default=0)),
                 ("level_4", models.PositiveIntegerField(default=0)),

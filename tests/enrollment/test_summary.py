@@ -7,7 +7,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import connection
 from django.utils import timezone
 
-from enrollment import summary
+from enrollment import selectors, summary
 from enrollment.flagging import flag_deadlines
 from enrollment.models import BirthSummary, BirthSummaryMark, BirthSummaryState, Enrollment, EnrollmentStatus
 from enrollment.services import update_enrollment
@@ -169,5 +169,47 @@ def test_no_rows_for_a_user_whose_scope_the_summary_cannot_tell(district, who):
         "other_kecamatan": lambda: UserFactory(role=Role.STAF_DINKES, region=Region.objects.get(code="73.22.11")),
     }[who]()
     summary.refresh()
-    assert not summary.rows_in(user, Region.objects.get(code="73.22.03")).exists()
+    assert not summary.rows_in(user, "73.22.03").exists()
+    assert summary.worklist_counts(user, {"kind": "risiko"}, TODAY()) is None or who != "bidan"
     assert Newborn.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "area",
+    [{}, {"region": "73.22.03"}, {"kecamatan": "73.22.03", "desa": "73.22.03.2004"}, {"desa": "73.22.11.2002"}],
+)
+def test_worklist_badges_from_the_summary_equal_the_lists(staf, area):
+    """Every list and level the summary counts for a worklist page equals the list's own count."""
+    bpjs, dukcapil = UserFactory(role=Role.PETUGAS_BPJS), UserFactory(role=Role.PETUGAS_DUKCAPIL)
+    for i, days in enumerate((3, 20, 26, 40, 85, 100, 200), start=1):
+        desa = ("73.22.03.2004", "73.22.11.2002", "73.22.03.1001")[i % 3]
+        baby = born(days, i, desa=desa)
+        if i % 2:
+            record_documents(
+                newborn=baby,
+                by=dukcapil,
+                nik=nik_for(baby.birth_date, female=True, serial=i),
+                nik_issued_on=TODAY(),
+                confirmed=True,
+            )
+        if i % 3 == 0:
+            update_enrollment(
+                enrollment=baby.enrollment,
+                by=bpjs,
+                status=EnrollmentStatus.TERDAFTAR_SEMENTARA,
+                registered_on=baby.birth_date,
+                jkn_number=f"00012345678{i:02d}",
+            )
+    flag_deadlines()
+    filters = {key: Region.objects.get(code=code) for key, code in area.items()}
+    filters |= {"born_from": (TODAY() - relativedelta(months=5)).replace(day=1), "born_to": TODAY()}
+    counted = summary.worklist_counts(staf, {"kind": "risiko", **filters}, TODAY())
+    lists = {kind: selectors.worklist(staf, kind=kind, **filters).count() for kind in selectors.WORKLISTS}
+    assert counted["lists"] == lists
+    assert counted["levels"] == {
+        level: selectors.worklist(staf, level=level, **filters).count() for level in counted["levels"]
+    }
+    assert sum(lists.values()) > 0
+    # A filter the summary cannot answer leaves the counting to the list.
+    assert summary.worklist_counts(staf, {"kind": "risiko", "segment": "PBPU", **filters}, TODAY()) is None
+    assert summary.worklist_counts(staf, {"kind": "risiko", "born_from": TODAY().replace(day=2)}, TODAY()) is None
