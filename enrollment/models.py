@@ -1,5 +1,6 @@
 import datetime
 import os
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -608,9 +609,11 @@ class BirthSummaryMark(models.Model):
 
 
 class BirthSummaryState(models.Model):
-    """One row: the day the summary's calendar-dependent figures were last made for (none: build it all)."""
+    """One row: the day the summary's calendar-dependent figures were last made for (none: build it all), and
+    a new random version each time a refresh changes it, for caches of what it adds up."""
 
     day = models.DateField()
+    version = models.UUIDField(default=uuid.uuid4)
 
     def __str__(self):
         return f"{self.day}"

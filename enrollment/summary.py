@@ -12,7 +12,7 @@ import uuid
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
@@ -150,19 +150,20 @@ def _recount(day: datetime.date, *, marked: QuerySet | None = None, since: datet
     )
 
 
-def refresh(today: datetime.date | None = None) -> None:
+def refresh(today: datetime.date | None = None) -> uuid.UUID:
     """Bring the summary up to date, in one transaction: all of it the first time; once a day the months
     whose deadline figures move with the calendar (and, on a new month, the desa counting last month's
-    deactivations); then the desa marked since the last refresh, each recounted whole."""
+    deactivations); then the desa marked since the last refresh, each recounted whole. Returns the version,
+    new whenever anything was recounted."""
     today = today or timezone.localdate()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK])
         state = BirthSummaryState.objects.first()
+        changed = True
         if state is None:
             _recount(today)
-            BirthSummaryState.objects.create(day=today)
         elif state.day != today:
             if state.day.replace(day=1) != today.replace(day=1):
                 last_months = BirthSummary.objects.filter(deactivated_this_month__gt=0).exclude(desa="")
@@ -170,17 +171,32 @@ def refresh(today: datetime.date | None = None) -> None:
                     BirthSummaryMark(desa=desa) for desa in last_months.values_list("desa", flat=True)
                 )
             _recount(today, since=today.replace(day=1) - relativedelta(months=OPEN_MONTHS))
-            BirthSummaryState.objects.update(day=today)
+        else:
+            changed = False
         claim = uuid.uuid4()
         if BirthSummaryMark.objects.filter(claim__isnull=True).update(claim=claim):
             marked = BirthSummaryMark.objects.filter(claim=claim)
             _recount(today, marked=marked)
             marked.delete()
+            changed = True
+        if changed:
+            BirthSummaryState.objects.all().delete()
+            return BirthSummaryState.objects.create(day=today).version
+        return state.version
 
 
-def is_current(today: datetime.date) -> bool:
-    """Nothing to recount (one small query): no desa marked, and today's calendar counted."""
-    return BirthSummaryState.objects.filter(day=today).exists() and not BirthSummaryMark.objects.exists()
+def current_version(today: datetime.date) -> uuid.UUID:
+    """The version of a summary that is current for ``today``, refreshed first if it is not: one small query
+    when nothing was written since the last refresh."""
+    state = (
+        BirthSummaryState.objects.filter(day=today)
+        .annotate(marked=Exists(BirthSummaryMark.objects.all()))
+        .values_list("version", "marked")
+        .first()
+    )
+    if state is None or state[1]:
+        return refresh(today)
+    return state[0]
 
 
 def rows_in(user, code: str | None) -> QuerySet:
@@ -201,17 +217,12 @@ def rows_in(user, code: str | None) -> QuerySet:
     return rows.filter(Q(desa=code) | Q(desa__startswith=code + "."))
 
 
-def _current(today: datetime.date) -> None:
-    if not is_current(today):
-        refresh(today)
-
-
-def dashboard_counts(user, *, region, months_from: datetime.date, born_to: datetime.date, today) -> dict:
+def dashboard_counts(user, *, region, months_from: datetime.date, born_to: datetime.date) -> dict:
     """Every count of the dashboard for babies born from the first day of ``months_from`` to ``born_to``:
     ``totals``, ``months`` (one dict per birth month, oldest first) and ``children`` (births and babies at
     risk per kecamatan of a kabupaten, desa of a kecamatan, or kabupaten of a province). Two queries after a
-    summary that is current; the lists they open count the same babies (tests/sejagad/test_dashboard.py)."""
-    _current(today)
+    summary made current by ``current_version``; the lists they open count the same babies
+    (tests/sejagad/test_dashboard.py)."""
     rows = rows_in(user, region.code).filter(month__gte=months_from.replace(day=1), month__lte=born_to)
     months = list(rows.values("month").annotate(**{n: Sum(n) for n in COUNTS}).order_by("month"))
     children = {}
@@ -247,7 +258,7 @@ def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
     nested = all(areas[-1] == code or areas[-1].startswith(code + ".") for code in areas)
     if other or not whole_months or not nested or user.role == Role.BIDAN:
         return None
-    _current(today)
+    current_version(today)
     rows = rows_in(user, areas[-1] if areas else None)
     if born_from:
         rows = rows.filter(month__gte=born_from)

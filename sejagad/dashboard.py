@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from coverage import selectors as coverage
@@ -18,6 +21,7 @@ from enrollment import summary
 from enrollment.models import AT_RISK
 from sejagad.forms import parse_month
 from sejagad.models import Region, RegionLevel
+from sejagad.pagination import rows_of
 from sejagad.roles import Capability, can
 
 
@@ -67,11 +71,27 @@ def _list_url(name: str, region: Region, period: Period, **extra) -> str:
     return f"{reverse(name)}?{urlencode(query)}"
 
 
+def _babies(user, area: dict, today: datetime.date) -> tuple[dict, list]:
+    """The summary's counts and the first babies at risk, cached under the summary's version: any write to a
+    birth or a membership makes a new version (``enrollment.summary``), so a cached figure is never stale.
+    The key holds all a user's scope depends on (role, region) and the language of the labels."""
+    version = summary.current_version(today)
+    region, born_from, born_to = area["region"], area["born_from"], area["born_to"]
+    key = (
+        f"dashboard:{version}:{today}:{region.code}:{born_from}:{born_to}:{user.role}:{user.region_id}:{get_language()}"
+    )
+    if (cached := cache.get(key)) is None:
+        counts = summary.dashboard_counts(user, region=region, months_from=born_from, born_to=born_to)
+        cached = (counts, rows_of(enrollment.worklist(user, kind="risiko", **area), 0, 10))
+        cache.set(key, cached, settings.DASHBOARD_CACHE_SECONDS)
+    return cached
+
+
 def dashboard(user, *, region: Region, period: Period) -> dict:
     """Every figure is the count of the list its link opens, computed by that list's own selector."""
     today = timezone.localdate()
     area = dict(region=region, born_from=period.start, born_to=period.end)
-    counts = summary.dashboard_counts(user, region=region, months_from=period.start, born_to=period.end, today=today)
+    counts, at_risk = _babies(user, area, today)
     figures = counts["totals"]
     figures["registered_in_time_pct"] = _share(figures["registered_in_time"], figures["registration_due"])
     figures["nik_in_time_pct"] = _share(figures["nik_in_time"], figures["nik_due"])
@@ -110,7 +130,7 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
             }
             for row in counts["months"]
         ],
-        "at_risk": list(enrollment.worklist(user, kind="risiko", **area)[:10]),
+        "at_risk": at_risk,
         "coverage": None,
         "deadline_check": enrollment.deadline_check(),
     }

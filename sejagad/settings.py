@@ -324,6 +324,9 @@ DEADLINE_WARNING_DAYS = [int(d) for d in env.list("DEADLINE_WARNING_DAYS", defau
 KRITIS_NOTICES_PER_DAY = env.int("KRITIS_NOTICES_PER_DAY", default=10)
 # Lists count at most this many rows; past it they say "lebih dari 10.000" (a national table has millions).
 LIST_COUNT_LIMIT = env.int("LIST_COUNT_LIMIT", default=10_000)
+# The dashboard's figures and first babies at risk are cached per process under the summary's version (a write
+# makes a new one), per region, period and scope; this only bounds how long an unused entry stays.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=600)
 # Where users open the site: the links in e-mails sent by background jobs, which have no request.
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 # The district this installation serves (Kemendagri code); demo data and dashboards start here.
