@@ -216,3 +216,25 @@ def test_the_phone_keeps_only_the_app_shell_and_the_empty_birth_form(live_server
     assert "/bayi/baru/" in kept
     assert [url for url in kept if url != "/bayi/baru/" and not url.startswith("/static/")] == []
     assert "/static/js/offline/outbox.js" in kept
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_phone_that_says_online_but_reaches_no_server_keeps_the_birth(live_server, district, phone):
+    """One bar of signal and nothing gets through: the birth is kept on the phone, not lost to an error page."""
+    BidanFactory(username="bidan")
+    log_in(phone, live_server.url, "bidan", "rahasia-uji-123")
+    phone.goto(f"{live_server.url}/bayi/baru/")
+    wait_until_kept_offline(phone)
+    for path in ("**/healthz", API):
+        phone.context.route(path, lambda route: route.abort("timedout"))
+    fill_birth(phone, nik=mother_nik(1), name="Siti Aminah", born=timezone.localdate(), sex="Perempuan")
+    phone.get_by_text("Kelahiran disimpan di HP ini, menunggu sinyal.").wait_for()
+    phone.get_by_text("Belum terkirim: sinyal putus.").wait_for()  # the phone tried at once, and says so
+    assert phone.url.endswith("/bayi/baru/")
+    assert waiting(phone) == 1
+    assert not Newborn.objects.exists()
+
+    phone.context.unroute_all()
+    phone.get_by_role("button", name="Kirim sekarang").click()
+    phone.locator("[data-outbox-sent]").get_by_role("link", name="By. Ny. SITI AMINAH").wait_for()
+    assert Newborn.objects.count() == 1

@@ -319,15 +319,18 @@
     form.querySelectorAll("[data-once]").forEach(function (b) { b.disabled = false; });
   }
 
-  form.addEventListener("submit", function (event) {
-    // A page opened from the phone's copy carries an old token: the cookie's is the current one.
-    var token = cookie("csrftoken");
-    if (token && form.elements.csrfmiddlewaretoken) form.elements.csrfmiddlewaretoken.value = token;
-    if (navigator.onLine && !editing) {  // with signal, the form is sent as always
-      if (form.elements.submission_key) rememberKey(form.elements.submission_key.value);
-      return;
-    }
-    event.preventDefault();
+  // A phone may say it is online with no real signal (one bar, a dead access point): the server is asked
+  // first, briefly, and a birth the server cannot be reached for is kept like one entered offline.
+  var PROBE_MS = 5000;
+  function serverReachable() {
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = setTimeout(function () { if (controller) controller.abort(); }, PROBE_MS);
+    return fetch(box.dataset.probe, { cache: "no-store", credentials: "same-origin", signal: controller && controller.signal })
+      .then(function (response) { return response.ok; }, function () { return false; })
+      .then(function (ok) { clearTimeout(timer); return ok; });
+  }
+
+  function keepOnPhone() {
     clearErrors();
     var pairs = readForm();
     var errors = check(pairs);
@@ -350,6 +353,26 @@
     }).catch(function (error) {
       say(t("not_kept") + " " + error, "danger");
       enableButtons();
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    // A page opened from the phone's copy carries an old token: the cookie's is the current one.
+    var token = cookie("csrftoken");
+    if (token && form.elements.csrfmiddlewaretoken) form.elements.csrfmiddlewaretoken.value = token;
+    event.preventDefault();
+    if (!navigator.onLine || editing) {
+      keepOnPhone();
+      return;
+    }
+    serverReachable().then(function (reachable) {
+      if (!reachable) {
+        keepOnPhone();
+        return;
+      }
+      // With signal, the form is sent as always (the server's page, errors and redirect).
+      if (form.elements.submission_key) rememberKey(form.elements.submission_key.value);
+      form.submit();
     });
   });
 
