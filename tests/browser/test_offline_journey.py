@@ -5,11 +5,12 @@ import datetime
 from pathlib import Path
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from newborns.models import Newborn
 from tests.browser.conftest import log_in
-from tests.factories import BidanFactory, mother_nik, register
+from tests.factories import BidanFactory, mother_nik, nik_for, register
 
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 API = "**/api/newborns/"
@@ -238,3 +239,27 @@ def test_a_phone_that_says_online_but_reaches_no_server_keeps_the_birth(live_ser
     phone.get_by_role("button", name="Kirim sekarang").click()
     phone.locator("[data-outbox-sent]").get_by_role("link", name="By. Ny. SITI AMINAH").wait_for()
     assert Newborn.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unusual_mother_age_is_confirmed_on_the_phone_and_the_server_accepts_the_confirmation(
+    live_server, district, phone
+):
+    BidanFactory(username="bidan")
+    log_in(phone, live_server.url, "bidan", "rahasia-uji-123")
+    phone.goto(f"{live_server.url}/bayi/baru/")
+    wait_until_kept_offline(phone)
+    phone.context.set_offline(True)
+    born = timezone.localdate() - datetime.timedelta(days=1)
+    fourteen = nik_for(born - relativedelta(years=15, days=-1), female=True)  # her 15th birthday is tomorrow
+    fill_birth(phone, nik=fourteen, name="Rini", born=born, sex="Perempuan")
+    phone.get_by_text("NIK ibu ini berarti ibu berumur 14 tahun saat melahirkan.").wait_for()
+    assert waiting(phone) == 0
+
+    phone.get_by_label("Saya sudah memeriksa: nomor ini memang tertulis demikian di dokumen").check()
+    phone.get_by_role("button", name="Simpan kelahiran").click()
+    phone.get_by_role("heading", name="1 kelahiran menunggu sinyal").wait_for()
+
+    phone.context.set_offline(False)
+    phone.locator("[data-outbox-sent]").get_by_role("link", name="By. Ny. RINI").wait_for()
+    assert Newborn.objects.get().mother.nik == fourteen

@@ -18,6 +18,7 @@ RUN_CASES = """cases => cases.map(c => {
     baby_nik: () => V.babyNik(c.value, c.birth_date, c.sex, { today }),
     birth_date: () => V.birthDate(c.value, { today }),
     weight: () => V.weight(c.value),
+    mother_age: () => V.motherAge(c.value, c.birth_date, { confirmed: c.confirmed }),
   }[c.check];
   return run().error;
 })"""

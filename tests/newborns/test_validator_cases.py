@@ -26,6 +26,9 @@ def run_python(case: dict) -> str | None:
             datetime.date.fromisoformat(value), today=datetime.date.fromisoformat(case["today"])
         ),
         "weight": lambda: validators.validate_weight(value),
+        "mother_age": lambda: validators.validate_mother_age(
+            value, birth_date=datetime.date.fromisoformat(case["birth_date"]), confirmed=case["confirmed"]
+        ),
     }
     try:
         with translation.override("id"):
@@ -42,6 +45,6 @@ def test_the_server_answers_each_shared_case_with_its_message(case):
 
 
 def test_the_shared_table_covers_every_check_with_passes_and_refusals():
-    for check in ("nik", "mother_nik", "baby_nik", "birth_date", "weight"):
+    for check in ("nik", "mother_nik", "baby_nik", "birth_date", "weight", "mother_age"):
         answers = [c["error"] for c in CASES if c["check"] == check]
         assert None in answers and any(answers), check

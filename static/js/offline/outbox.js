@@ -160,6 +160,16 @@
       var result = rules[name](value);
       if (result && result.error) errors[name] = result.error;
     });
+    // The mother's age at the birth, once both her NIK and the date are right (the service's check).
+    if (!errors.mother_nik && !errors.birth_date && first(pairs, "mother_nik") && first(pairs, "birth_date")) {
+      var age = V.motherAge(first(pairs, "mother_nik"), first(pairs, "birth_date"),
+        { confirmed: !!first(pairs, "confirm_numbers") });
+      if (age.error) {
+        errors.mother_nik = age.error;
+        var confirmBox = form.querySelector("[data-confirm-box]");
+        if (confirmBox && age.code === "unusual_mother_age") confirmBox.hidden = false;
+      }
+    }
     return errors;
   }
 
@@ -310,6 +320,8 @@
     }).then(function () {
       editing = null;
       form.reset();
+      var confirmBox = form.querySelector("[data-confirm-box]");
+      if (confirmBox) confirmBox.hidden = true;
       freshFormKey();
       form.querySelectorAll("select").forEach(function (s) { s.dispatchEvent(new Event("change", { bubbles: true })); });
     });

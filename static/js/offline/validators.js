@@ -108,6 +108,25 @@
     return checked;
   }
 
+  // newborns.validators.validate_mother_age: the mother's age on the day of the birth, from her NIK. Under 10
+  // is impossible; under 15 or over 55 is a warning the user confirms (options.confirmed).
+  var MIN_MOTHER_AGE = 10, USUAL_MOTHER_AGES = [15, 55];
+  function motherAge(value, birthDateValue, options) {
+    var number = cleanNumber(value);
+    var born = typeof birthDateValue === "string" ? parseIso(birthDateValue) : birthDateValue;
+    var mother = nikBirthDate(number, born);
+    var age = born.y - mother.y - ((born.m < mother.m || (born.m === mother.m && born.d < mother.d)) ? 1 : 0);
+    if (age < MIN_MOTHER_AGE) {
+      return fail("NIK ibu ini berarti ibu berumur " + age + " tahun saat melahirkan: tidak mungkin. Periksa NIK ibu.",
+        "mother_too_young");
+    }
+    if ((age < USUAL_MOTHER_AGES[0] || age > USUAL_MOTHER_AGES[1]) && !(options && options.confirmed)) {
+      return fail("NIK ibu ini berarti ibu berumur " + age + " tahun saat melahirkan. Periksa NIK ibu; bila memang " +
+        "benar, centang konfirmasi lalu simpan.", "unusual_mother_age");
+    }
+    return ok(age);
+  }
+
   function birthDate(value, options) {
     var today = (options && options.today) || localToday();
     var born = typeof value === "string" ? parseIso(value) : value;
@@ -131,6 +150,6 @@
 
   root.SejagadValidators = {
     PROVINCES: PROVINCES, cleanNumber: cleanNumber, parseIso: parseIso,
-    nik: nik, motherNik: motherNik, babyNik: babyNik, birthDate: birthDate, weight: weight,
+    nik: nik, motherNik: motherNik, babyNik: babyNik, motherAge: motherAge, birthDate: birthDate, weight: weight,
   };
 })(typeof self !== "undefined" ? self : this);
