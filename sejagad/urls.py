@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from sejagad import views
+from sejagad import pwa, views
 from sejagad.forms import LoginForm
 
 urlpatterns = [
@@ -35,4 +35,7 @@ urlpatterns = [
     path("cakupan/", include("coverage.urls")),
     path("api/", include("sejagad.api_urls")),
     path("admin/", admin.site.urls),
+    # The midwife's installable app (offline birth entry): at the root, so the worker's scope is the site.
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
 ]

@@ -33,6 +33,9 @@ class NewbornSerializer(serializers.ModelSerializer):
     kecamatan_name = serializers.CharField(source="desa.parent.name", read_only=True)
     mother = MotherSerializer(read_only=True)
     document_status = serializers.ChoiceField(choices=DocumentStatus.choices, read_only=True)
+    # The two JKN deadlines (newborns.deadlines), so a client that just recorded a birth can say them at once.
+    registration_deadline = serializers.DateField(read_only=True)
+    nik_deadline = serializers.DateField(read_only=True)
 
     class Meta:
         model = Newborn
@@ -59,6 +62,8 @@ class NewbornSerializer(serializers.ModelSerializer):
             "akta_issued_on",
             "nik_issued_on",
             "document_status",
+            "registration_deadline",
+            "nik_deadline",
             "voided_at",
             "void_reason",
             "created_at",
@@ -105,7 +110,10 @@ class NewbornCreateSerializer(_ConfirmableSerializer):
 
     mother_nik = serializers.CharField(max_length=30, help_text=gettext_lazy("NIK ibu, 16 digit."))
     mother_name = serializers.CharField(max_length=100)
-    kk_number = serializers.CharField(max_length=30, help_text=gettext_lazy("Nomor KK ibu, 16 digit."))
+    # Optional, as on the birth form: a family may not have its KK at hand at the birth.
+    kk_number = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, default="", help_text=gettext_lazy("Nomor KK ibu, 16 digit.")
+    )
     birth_date = serializers.DateField(input_formats=["%Y-%m-%d"], help_text=gettext_lazy("YYYY-MM-DD"))
     birth_time = serializers.TimeField(required=False, allow_null=True)
     sex = serializers.ChoiceField(choices=Sex.choices)
@@ -144,7 +152,7 @@ class NewbornCreateSerializer(_ConfirmableSerializer):
         return validators.validate_mother_nik(value, confirmed=self._confirmed())
 
     def validate_kk_number(self, value: str) -> str:
-        return validators.validate_kk_number(value, confirmed=self._confirmed())
+        return validators.validate_kk_number(value, confirmed=self._confirmed()) if value else ""
 
     def validate_mother_jkn_number(self, value: str) -> str:
         return validators.validate_jkn_number(value) if value else ""

@@ -368,3 +368,40 @@ def test_api_docs_load_without_an_outside_cdn(client, dinkes):
     assert "swagger" in page.lower()
     assert "cdn" not in page.lower()
     assert 'src="https://' not in page
+
+
+def test_a_birth_without_a_family_card_is_recorded_as_on_the_form_and_its_deadlines_are_answered(bidan):
+    """The offline outbox sends what the birth form accepts: the KK is optional on both."""
+    payload = birth()
+    del payload["kk_number"]
+    response = client_for(bidan).post(LIST_URL, payload, format="json")
+    assert response.status_code == 201, response.data
+    baby = Newborn.objects.get()
+    assert baby.mother.kk_number == ""
+    assert response.data["registration_deadline"] == baby.registration_deadline.isoformat()
+    assert response.data["nik_deadline"] == baby.nik_deadline.isoformat()
+    # A KK that is given is still checked.
+    refused = client_for(bidan).post(LIST_URL, birth(kk_number="123", birth_order=2), format="json")
+    assert refused.status_code == 400
+    assert "Nomor KK harus 16 digit" in str(refused.data["kk_number"])
+
+
+def test_a_birth_sent_as_the_form_sends_it_reads_empty_fields_as_the_form_does(bidan):
+    """The outbox posts the form's fields by name, urlencoded: an empty place of birth is a home birth,
+    an empty time is no time, an unticked box is no, ``confirm_warnings=on`` confirms."""
+    key = uuid.uuid4()
+    form_fields = birth(
+        mother_nik="7322995708950004", facility="", birth_time="", length_cm="", phone="", kecamatan="73.22.03"
+    )
+    form_fields.update(submission_key=str(key), confirm_warnings="on", mother_jkn_segment="")
+    client = client_for(bidan)
+    response = client.post(LIST_URL, form_fields)  # multipart, as a browser's FormData
+    assert response.status_code == 201, response.data
+    baby = Newborn.objects.get()
+    assert baby.facility is None and baby.birth_time is None
+    assert baby.submission_key == key
+    # The same key again, as after an answer lost on the way: the same record, nothing new.
+    again = client.post(LIST_URL, form_fields)
+    assert again.status_code == 200
+    assert again.data["id"] == baby.pk
+    assert Newborn.objects.count() == 1

@@ -20,8 +20,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]
 LOGIN = "signed in"  # no capability: any signed-in user
 # Not checked here, on purpose: the admin has its own gate (tests/sejagad/test_access.py), the others
 # are for everyone (the login page, the language switch, the load balancer's health check, the password
-# reset by e-mail: tests/sejagad/test_everyday.py).
-EXCLUDED = {"login", "logout", "healthz", "set_language", "api-token"} | {
+# reset by e-mail: tests/sejagad/test_everyday.py; the app's manifest and service worker, which hold no data:
+# tests/sejagad/test_pwa.py).
+EXCLUDED = {"login", "logout", "healthz", "set_language", "api-token", "service_worker", "manifest"} | {
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",
