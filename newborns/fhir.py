@@ -149,8 +149,6 @@ def patient(newborn: Newborn) -> dict:
     }
     if moment := birth_instant(newborn):
         resource["_birthDate"] = {"extension": [{"url": BIRTH_TIME_URL, "valueDateTime": utc(moment)}]}
-    if newborn.ihs_number:
-        resource["id"] = newborn.ihs_number
     return resource
 
 

@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from newborns import deadlines
 from sejagad.models import Facility, Region
-from sejagad.roles import Capability, Role, can
+from sejagad.roles import Capability, bound_to_facility, can
 from sejagad.text import clean_number, is_ascii_number
 
 
@@ -83,7 +83,7 @@ class NewbornQuerySet(models.QuerySet):
         by her; others those living in their region (all when no region); nobody without the capability."""
         if not can(user, Capability.VIEW_NEWBORNS):
             return self.none()
-        if user.role == Role.BIDAN:
+        if bound_to_facility(user):
             return (
                 self.filter(Q(facility_id=user.facility_id) | Q(attending_midwife=user))
                 if user.facility_id
@@ -308,6 +308,7 @@ class AccessPoint(models.TextChoices):
     SEARCH = "search", _("Pencarian NIK/KK")
     EXPORT = "export", _("Unduhan daftar kerja")
     ADMIN_EXPORT = "admin_export", _("Unduhan admin")
+    API_FHIR = "api_fhir", _("API FHIR: Patient")
 
 
 class IdentityAccessQuerySet(models.QuerySet):

@@ -79,7 +79,7 @@ def claim(row_id: int) -> SatusehatOutbox | None:
     if not rows.update(status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1):
         return None
     return SatusehatOutbox.objects.select_related(
-        "newborn__mother", "newborn__desa__parent__parent__parent", "newborn__facility__region__parent__parent"
+        "newborn__mother", "newborn__desa__parent__parent__parent", "newborn__facility__region__parent__parent__parent"
     ).get(pk=row_id)
 
 

@@ -34,5 +34,7 @@ urlpatterns = [
     path("kepesertaan/", include("enrollment.urls")),
     path("cakupan/", include("coverage.urls")),
     path("api/", include("sejagad.api_urls")),
+    # FHIR R4 for facility systems and SATUSEHAT-shaped reads (issue #14).
+    path("fhir/", include("newborns.api.fhir_urls")),
     path("admin/", admin.site.urls),
 ]

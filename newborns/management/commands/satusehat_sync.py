@@ -43,7 +43,9 @@ class Command(BaseCommand):
         ids = outbox.due_rows(limit)
         if dry_run:
             rows = SatusehatOutbox.objects.filter(pk__in=ids).select_related(
-                "newborn__mother", "newborn__desa__parent__parent__parent", "newborn__facility__region__parent"
+                "newborn__mother",
+                "newborn__desa__parent__parent__parent",
+                "newborn__facility__region__parent__parent__parent",
             )
             rows = sorted(rows, key=lambda r: ids.index(r.pk))
             for row in rows:
