@@ -132,6 +132,8 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
         "babies": _("Bayi"),
     }
     context["chart_funnel"] = [{"label": label, "n": n} for label, n in context["funnel"]]
+    # SATUSEHAT (issue #14): per place of birth, births and how many SATUSEHAT holds (one GROUP BY).
+    context["satusehat"] = newborns.satusehat_by_facility(user, **area)
     context["children"] = [
         {
             "region": child,
