@@ -8,6 +8,7 @@ repeated bundle answers what the first one created.
 """
 
 import datetime
+import json
 import uuid
 from dataclasses import dataclass, field
 
@@ -61,20 +62,28 @@ def operation_outcome(issues: list[tuple[str, str, str]]) -> dict:
     }
 
 
+def _dicts(value) -> list[dict]:
+    """The objects of a JSON array (anything else in a sender's bundle is ignored, never a crash)."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _identifier(resource: dict, system: str) -> str:
-    for item in resource.get("identifier") or []:
-        if isinstance(item, dict) and item.get("system") == system and item.get("value"):
+    for item in _dicts(resource.get("identifier")):
+        if item.get("system") == system and item.get("value"):
             return str(item["value"])
     return ""
 
 
 def _name(resource: dict) -> str:
-    for name in resource.get("name") or []:
-        if not isinstance(name, dict):
-            continue
+    for name in _dicts(resource.get("name")):
         if name.get("text"):
-            return str(name["text"])
-        parts = [*(name.get("given") or []), name.get("family") or ""]
+            return str(name["text"])[:100]
+        given = name.get("given") if isinstance(name.get("given"), list) else []
+        parts = [*given, name.get("family") or ""]
         if joined := " ".join(str(p) for p in parts if p):
             return joined
     return ""
@@ -82,29 +91,32 @@ def _name(resource: dict) -> str:
 
 def _village(resource: dict) -> str:
     """The dotted desa code from the address's administrativeCode extension (``7322032004`` -> 73.22.03.2004)."""
-    for address in resource.get("address") or []:
-        for ext in (address or {}).get("extension") or []:
-            if (ext or {}).get("url") != fhir.ADMINISTRATIVE_CODE_URL:
+    for address in _dicts(resource.get("address")):
+        for ext in _dicts(address.get("extension")):
+            if ext.get("url") != fhir.ADMINISTRATIVE_CODE_URL:
                 continue
-            for part in ext.get("extension") or []:
-                if (part or {}).get("url") == "village":
+            for part in _dicts(ext.get("extension")):
+                if part.get("url") == "village":
                     code = str(part.get("valueCode") or "")
-                    if len(code) == 10 and code.isdigit():
+                    if len(code) == 10 and code.isascii() and code.isdigit():
                         return f"{code[:2]}.{code[2:4]}.{code[4:6]}.{code[6:]}"
-                    return code
+                    return "?"  # not a desa code: "Kode desa tidak dikenal"
     return ""
 
 
 def _phone(resource: dict) -> str:
-    for telecom in resource.get("telecom") or []:
-        if isinstance(telecom, dict) and telecom.get("system") == "phone" and telecom.get("value"):
+    for telecom in _dicts(resource.get("telecom")):
+        if telecom.get("system") == "phone" and telecom.get("value"):
             return str(telecom["value"])[:20]
     return ""
 
 
 def _birth_time(patient: dict, birth_date: datetime.date, where: str, issues: list) -> datetime.time | None:
-    for ext in (patient.get("_birthDate") or {}).get("extension") or []:
-        if (ext or {}).get("url") != fhir.BIRTH_TIME_URL:
+    if "_birthDate" in patient and not isinstance(_dict(patient["_birthDate"]).get("extension"), list):
+        issues.append(("structure", _("_birthDate.extension harus daftar ekstensi."), where))
+        return None
+    for ext in _dicts(_dict(patient.get("_birthDate")).get("extension")):
+        if ext.get("url") != fhir.BIRTH_TIME_URL:
             continue
         moment = parse_datetime(str(ext.get("valueDateTime") or ""))
         if moment is None or timezone.is_naive(moment):
@@ -121,14 +133,14 @@ def _birth_time(patient: dict, birth_date: datetime.date, where: str, issues: li
 
 
 def _weight_grams(observation: dict, where: str, issues: list) -> int | None:
-    codings = (observation.get("code") or {}).get("coding") or []
-    if not any((c or {}).get("system") == fhir.LOINC and c.get("code") == fhir.BIRTH_WEIGHT_CODE for c in codings):
+    codings = _dicts(_dict(observation.get("code")).get("coding"))
+    if not any(c.get("system") == fhir.LOINC and c.get("code") == fhir.BIRTH_WEIGHT_CODE for c in codings):
         issues.append(("invalid", _("Observation harus berat lahir (LOINC 8339-4)."), f"{where}.code"))
         return None
-    quantity = observation.get("valueQuantity") or {}
+    quantity = _dict(observation.get("valueQuantity"))
     unit = quantity.get("code") or quantity.get("unit")
     value = quantity.get("value")
-    if not isinstance(value, int | float) or unit not in ("g", "kg"):
+    if isinstance(value, bool) or not isinstance(value, int | float) or unit not in ("g", "kg") or value != value:
         issues.append(
             ("invalid", _("Berat lahir harus angka dalam gram (g) atau kilogram (kg)."), f"{where}.valueQuantity")
         )
@@ -141,6 +153,8 @@ def read_bundle(bundle: dict) -> tuple[str, dict, list[BirthEntry]]:
     issues: list[tuple[str, str, str]] = []
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         raise BundleRejected([("structure", _("Kirim sebuah Bundle FHIR."), "Bundle")], status=400)
+    if "\\u0000" in json.dumps(bundle):
+        raise BundleRejected([("invalid", _("Bundle memuat karakter kendali (NUL)."), "Bundle")], status=400)
     if bundle.get("type") != "transaction":
         issues.append(("invalid", _("Bundle harus bertipe transaction."), "Bundle.type"))
     ident = bundle.get("identifier") or {}
@@ -153,8 +167,15 @@ def read_bundle(bundle: dict) -> tuple[str, dict, list[BirthEntry]]:
                 "Bundle.identifier",
             )
         )
-    entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict)]
-    resources = [(i, e.get("fullUrl") or "", e.get("resource") or {}) for i, e in enumerate(entries)]
+    entries = bundle.get("entry") if isinstance(bundle.get("entry"), list) else []
+    resources = [
+        (i, str(_dict(e).get("fullUrl") or ""), _dict(_dict(e).get("resource"))) for i, e in enumerate(entries)
+    ]
+    issues += [
+        ("structure", _("Setiap entry harus objek dengan resource."), f"Bundle.entry[{i}]")
+        for i, e in enumerate(entries)
+        if not isinstance(e, dict) or not isinstance(e.get("resource"), dict)
+    ]
     mothers = [
         (i, r)
         for i, url, r in resources
@@ -202,9 +223,7 @@ def read_bundle(bundle: dict) -> tuple[str, dict, list[BirthEntry]]:
     if not mother_fields["mother_name"]:
         issues.append(("required", _("Nama ibu wajib diisi."), f"{where}.name"))
     if mother.get("resourceType") == "RelatedPerson":
-        codes = {
-            (c or {}).get("code") for rel in mother.get("relationship") or [] for c in (rel or {}).get("coding") or []
-        }
+        codes = {c.get("code") for rel in _dicts(mother.get("relationship")) for c in _dicts(rel.get("coding"))}
         if MOTHER_RELATIONSHIP not in codes:
             issues.append(("invalid", _("RelatedPerson harus ibu (relationship MTH)."), f"{where}.relationship"))
 
@@ -218,7 +237,10 @@ def read_bundle(bundle: dict) -> tuple[str, dict, list[BirthEntry]]:
         if gender is None:
             issues.append(("invalid", _("Jenis kelamin bayi harus male atau female."), f"{where}.gender"))
         fields["sex"] = gender
-        born = parse_date(str(patient.get("birthDate") or "")) if patient.get("birthDate") else None
+        try:
+            born = parse_date(str(patient.get("birthDate") or ""))
+        except ValueError:
+            born = None
         if born is None:
             issues.append(("invalid", _("Tanggal lahir bayi wajib, format YYYY-MM-DD."), f"{where}.birthDate"))
         fields["birth_date"] = born
@@ -241,7 +263,7 @@ def read_bundle(bundle: dict) -> tuple[str, dict, list[BirthEntry]]:
                 ("required", _("Alamat bayi wajib memuat kode desa (administrativeCode village)."), f"{where}.address")
             )
         references = {url, f"Patient/{patient.get('id')}" if patient.get("id") else None} - {"", None}
-        mine = [(i, o) for i, o in weights if ((o.get("subject") or {}).get("reference") in references)]
+        mine = [(i, o) for i, o in weights if _dict(o.get("subject")).get("reference") in references]
         if len(mine) != 1:
             issues.append(
                 ("required", _("Setiap bayi butuh tepat satu Observation berat lahir yang merujuk Patient-nya."), where)

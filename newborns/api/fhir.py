@@ -47,6 +47,8 @@ def outcome(status_code: int, text: str, code: str | None = None, where: str = "
 
 
 class FhirView(APIView):
+    # FHIR describes itself (resources, OperationOutcome), not through the OpenAPI schema of /api/.
+    schema = None
     parser_classes = [FhirJSONParser, JSONParser]
     renderer_classes = [FhirJSONRenderer, JSONRenderer]
     permission_classes = [HasCapability]

@@ -293,3 +293,32 @@ def test_a_search_by_the_mothers_nik_finds_her_twins_in_scope_only(system, djang
     assert [e["resource"]["multipleBirthInteger"] for e in found["entry"]] == [1, 2]
     assert elsewhere.pk not in {int(e["resource"]["id"]) for e in found["entry"]}
     assert IdentityAccess.objects.filter(user=system, where=AccessPoint.API_FHIR).count() == 2
+
+
+def _broken_bundles():
+    def changed(edit):
+        bundle = birth_bundle()
+        edit(bundle)
+        return bundle
+
+    yield [1, 2, 3]
+    yield {"resourceType": "Bundle", "type": "transaction", "entry": "bukan daftar"}
+    yield changed(lambda b: b["entry"].append("teks"))
+    yield changed(lambda b: b["entry"][1].update(resource=[1]))
+    yield changed(lambda b: b["entry"][1]["resource"].update(address="Jl. Kesehatan"))
+    yield changed(lambda b: b["entry"][1]["resource"].update(birthDate="2026-13-45"))
+    yield changed(lambda b: b["entry"][1]["resource"].update(_birthDate={"extension": "x"}))
+    yield changed(lambda b: b["entry"][0]["resource"].update(identifier={"system": fhir.NIK_SYSTEM}))
+    yield changed(lambda b: b["entry"][0]["resource"].update(name=[{"given": "SITI"}]))
+    yield changed(lambda b: b["entry"][2]["resource"].update(valueQuantity={"value": True, "code": "g"}))
+    yield changed(lambda b: b["entry"][2]["resource"].update(subject="urn:uuid:bayi-1"))
+    yield changed(lambda b: b["entry"][0]["resource"]["telecom"][0].update(value="0812\x0034"))
+    yield changed(lambda b: b.update(identifier=["x"]))
+
+
+@pytest.mark.parametrize("bundle", list(_broken_bundles()), ids=lambda b: str(b)[-40:])
+def test_a_malformed_bundle_is_refused_with_an_operation_outcome_never_a_crash(system, bundle):
+    response = post_bundle(system, bundle)
+    assert response.status_code in (400, 422), response.content
+    OperationOutcome.model_validate(response.json())
+    assert not Newborn.objects.exists()

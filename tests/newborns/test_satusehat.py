@@ -241,3 +241,50 @@ def test_the_command_sends_what_waits(district, satusehat):
     call_command("satusehat_sync", stdout=out)
     assert "1 terkirim" in out.getvalue()
     assert Newborn.objects.exclude(ihs_number="").count() == 1
+
+
+def test_many_babies_are_queued_in_a_fixed_number_of_statements(district, django_assert_max_num_queries):
+    babies = [register(mother_nik=nik_for(datetime.date(1990, 1, 1), female=True, serial=n)) for n in range(1, 13)]
+    SatusehatOutbox.objects.all().delete()
+    ids = [b.pk for b in babies]
+
+    with django_assert_max_num_queries(5):  # two id reads, one INSERT, one UPDATE, the waiting rows
+        waiting = outbox.queue_births(ids)
+    assert len(waiting) == 12
+    with django_assert_max_num_queries(5):
+        assert outbox.queue_births(ids) == waiting  # nothing doubled
+
+
+def test_every_write_path_queues_through_the_birth_event(district, client):
+    from rest_framework.test import APIClient
+
+    from sejagad.tokens import issue_token
+
+    staff = UserFactory(role="admin_dinkes")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user=staff).key}")
+    born = timezone.localdate() - datetime.timedelta(days=5)
+    created = api.post(
+        "/api/newborns/",
+        {
+            "mother_nik": nik_for(datetime.date(1994, 6, 7), female=True, serial=3),
+            "mother_name": "Rina",
+            "kk_number": "7322030101200001",
+            "birth_date": born.isoformat(),
+            "sex": "L",
+            "weight_grams": 3000,
+            "desa": "73.22.03.2004",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    baby = Newborn.objects.get(pk=created.json()["id"])
+    assert row_of(baby).status == SatusehatStatus.PENDING
+
+    documents = api.patch(
+        f"/api/newborns/{baby.pk}/documents/",
+        {"nik": nik_for(born, female=False, serial=8), "nik_issued_on": born.isoformat()},
+        format="json",
+    )
+    assert documents.status_code == 200, documents.content
+    assert row_of(baby, SatusehatAction.ADD_NIK).status == SatusehatStatus.PENDING
