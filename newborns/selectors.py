@@ -13,7 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from newborns.deadlines import NIK_UPDATE_MONTHS, nik_deadline
-from newborns.models import Mother, Newborn, SatusehatAction, SatusehatStatus, as_identity_number
+from newborns.models import Mother, Newborn, SatusehatAction, SatusehatOutbox, SatusehatStatus, as_identity_number
 from newborns.privacy import mask_number
 from newborns.satusehat import is_configured
 from sejagad.models import User
@@ -264,3 +264,12 @@ def satusehat_by_facility(user, *, region=None, born_from=None, born_to=None) ->
         }
         for row in rows
     ]
+
+
+def satusehat_errors(user):
+    """Failed SATUSEHAT messages of the babies a user may see, most recent first."""
+    return (
+        SatusehatOutbox.objects.filter(status=SatusehatStatus.FAILED, newborn__in=Newborn.objects.in_scope_of(user))
+        .select_related("newborn__desa__parent", "newborn__facility")
+        .order_by("-updated_at", "-pk")
+    )

@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:pk>/pulihkan/", views.newborn_restore, name="restore"),
     path("<int:pk>/satusehat/kirim-ulang/", views.satusehat_retry, name="satusehat_retry"),
     path("dibatalkan/", views.voided_list, name="voided"),
+    path("satusehat/galat/", views.satusehat_errors, name="satusehat_errors"),
     path("akses-nik/", views.identity_access_log, name="access_log"),
 ]

@@ -1,6 +1,8 @@
 """SATUSEHAT on the pages: the baby's state and retry, and the dashboard's count per place of birth."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from newborns.models import Newborn, SatusehatAction, SatusehatOutbox, SatusehatStatus
@@ -95,3 +97,26 @@ def test_the_dashboard_counts_births_in_satusehat_per_place_of_birth(client, dis
     ]
     period = Period.from_months(None, None, timezone.localdate())
     assert dashboard(staff, region=district, period=period)["satusehat"] == rows
+
+
+def test_the_error_list_shows_each_refused_baby_in_scope_with_its_reason(client, district, configured, two_kabupaten):
+    bidan = BidanFactory()
+    mine = [register(by=bidan, mother_nik=mother_nik(n)) for n in (3, 4, 5)]
+    SatusehatOutbox.objects.filter(newborn__in=[*mine, two_kabupaten.timur_baby]).update(
+        status=SatusehatStatus.FAILED, last_error="SATUSEHAT menolak data bayi (HTTP 422): nama ibu tidak cocok"
+    )
+    SatusehatOutbox.objects.filter(newborn=mine[2]).update(status=SatusehatStatus.SENT, last_error="")
+    client.force_login(bidan)
+
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(reverse("newborns:satusehat_errors"))
+
+    assert page.text.count("nama ibu tidak cocok") == 2
+    assert page.text.count("Kirim ulang") == 2
+    assert two_kabupaten.timur_baby.temporary_name not in page.text
+
+    more = [register(by=bidan, mother_nik=mother_nik(n)) for n in (6, 7, 8)]
+    SatusehatOutbox.objects.filter(newborn__in=more).update(status=SatusehatStatus.FAILED, last_error="HTTP 422")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(reverse("newborns:satusehat_errors")).text.count("Kirim ulang") == 5
+    assert len(many) == len(few)  # no query per row

@@ -156,6 +156,7 @@ TABLE = {
     "coverage-list": (API, "get", C.VIEW_COVERAGE, None, {200}),
     # FHIR (issue #14): an empty body is refused after the gate (403 for a credential without a facility).
     "newborns:satusehat_retry": (PAGE, "post", C.REGISTER_BIRTHS, baby, {302}),
+    "newborns:satusehat_errors": (PAGE, "get", C.REGISTER_BIRTHS, None, {200}),
     "fhir:bundle": (API, "post", C.REGISTER_BIRTHS, None, {400, 403}),
     "fhir:patient": (API, "get", C.VIEW_IDENTITY_NUMBERS, baby, {200}),
     "fhir:patient_search": (API, "get", C.VIEW_IDENTITY_NUMBERS, None, {400}),  # NIK in a URL: use POST
