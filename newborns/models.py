@@ -11,7 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from newborns import deadlines
 from sejagad.models import Facility, Region
-from sejagad.roles import Capability, Role, can
+from sejagad.roles import Capability, bound_to_facility, can
 from sejagad.text import clean_number, is_ascii_number
 
 
@@ -83,7 +83,7 @@ class NewbornQuerySet(models.QuerySet):
         by her; others those living in their region (all when no region); nobody without the capability."""
         if not can(user, Capability.VIEW_NEWBORNS):
             return self.none()
-        if user.role == Role.BIDAN:
+        if bound_to_facility(user):
             return (
                 self.filter(Q(facility_id=user.facility_id) | Q(attending_midwife=user))
                 if user.facility_id
@@ -224,6 +224,9 @@ class Newborn(models.Model):
     )
     void_reason = models.CharField(_("alasan pembatalan"), max_length=200, blank=True)
 
+    # The baby's number in SATUSEHAT's Master Patient Index, answered when its Patient was created there.
+    ihs_number = models.CharField(_("nomor IHS (SATUSEHAT)"), max_length=20, blank=True, db_index=True)
+
     objects = NewbornQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=["submission_key"], verbose_name=_("riwayat bayi"), verbose_name_plural=_("riwayat bayi")
@@ -305,6 +308,7 @@ class AccessPoint(models.TextChoices):
     SEARCH = "search", _("Pencarian NIK/KK")
     EXPORT = "export", _("Unduhan daftar kerja")
     ADMIN_EXPORT = "admin_export", _("Unduhan admin")
+    API_FHIR = "api_fhir", _("API FHIR: Patient")
 
 
 class IdentityAccessQuerySet(models.QuerySet):
@@ -355,3 +359,60 @@ class IdentityAccess(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_where_display()} · {self.at:%Y-%m-%d %H:%M}"
+
+
+class SatusehatAction(models.TextChoices):
+    CREATE = "create", _("Buat Patient dan berat lahir")
+    ADD_NIK = "add_nik", _("Tambahkan NIK")
+
+
+class SatusehatStatus(models.TextChoices):
+    PENDING = "pending", _("Belum dikirim")
+    SENDING = "sending", _("Sedang dikirim")
+    SENT = "sent", _("Terkirim")
+    FAILED = "failed", _("Galat")
+    SKIPPED = "skipped", _("Tidak dikirim (data dibatalkan)")
+
+
+class SatusehatOutboxQuerySet(models.QuerySet):
+    def due(self, now=None):
+        """Rows a sender may claim: waiting and due, or left "sending" by a worker that died (lease expired)."""
+        now = now or timezone.now()
+        lease = now - datetime.timedelta(seconds=settings.SATUSEHAT_LEASE_SECONDS)
+        return self.filter(
+            Q(status=SatusehatStatus.PENDING, next_attempt_at__lte=now)
+            | Q(status=SatusehatStatus.SENDING, claimed_at__lt=lease)
+        )
+
+
+class SatusehatOutbox(models.Model):
+    """One message to SATUSEHAT per baby and action, written in the transaction that changed the birth and
+    sent afterwards by a worker that claims it first (so a redelivered task sends nothing twice)."""
+
+    newborn = models.ForeignKey(Newborn, verbose_name=_("bayi"), on_delete=models.CASCADE, related_name="satusehat")
+    action = models.CharField(_("aksi"), max_length=10, choices=SatusehatAction.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=SatusehatStatus.choices, default=SatusehatStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("percobaan"), default=0)
+    last_error = models.CharField(_("galat terakhir"), max_length=500, blank=True)
+    # The birth-weight Observation's id, once created: a retry after it never posts it twice.
+    observation_id = models.CharField(_("id Observation"), max_length=64, blank=True)
+    next_attempt_at = models.DateTimeField(_("kirim mulai"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("diambil pada"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("terkirim pada"), null=True, blank=True)
+    created_at = models.DateTimeField(_("dibuat pada"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah pada"), auto_now=True)
+
+    objects = SatusehatOutboxQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("kiriman SATUSEHAT")
+        verbose_name_plural = _("kiriman SATUSEHAT")
+        constraints = [
+            models.UniqueConstraint(fields=["newborn", "action"], name="one_satusehat_message_per_baby_action")
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="satusehat_outbox_due")]
+
+    def __str__(self):
+        return f"{self.newborn} · {self.get_action_display()} · {self.get_status_display()}"

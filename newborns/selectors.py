@@ -2,18 +2,20 @@
 
 import datetime
 from collections import defaultdict
+from dataclasses import dataclass
 from itertools import pairwise
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from newborns.deadlines import NIK_UPDATE_MONTHS, nik_deadline
-from newborns.models import Mother, Newborn, as_identity_number
+from newborns.models import Mother, Newborn, SatusehatAction, SatusehatOutbox, SatusehatStatus, as_identity_number
 from newborns.privacy import mask_number
+from newborns.satusehat import is_configured
 from sejagad.models import User
 
 
@@ -200,3 +202,67 @@ def _shown(field, value, names: dict) -> str:
     if isinstance(value, datetime.time):
         return time_format(value, "H:i")
     return str(value)
+
+
+# --- SATUSEHAT (issue #14) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SatusehatState:
+    """What the baby's page says about SATUSEHAT: one of belum_dikirim, terkirim, nik_ditambahkan, galat."""
+
+    code: str
+    label: str
+    ihs_number: str = ""
+    error: str = ""
+    configured: bool = True
+    can_retry: bool = False
+
+
+def satusehat_state(newborn: Newborn) -> SatusehatState:
+    """The baby's SATUSEHAT state from its outbox rows (one query)."""
+    rows = {row.action: row for row in newborn.satusehat.all()}
+    configured = is_configured()
+    failed = [r for r in rows.values() if r.status == SatusehatStatus.FAILED]
+    if failed:
+        return SatusehatState(
+            "galat", _("Galat"), newborn.ihs_number, failed[0].last_error, configured, can_retry=configured
+        )
+    nik_row = rows.get(SatusehatAction.ADD_NIK)
+    if newborn.ihs_number and nik_row and nik_row.status == SatusehatStatus.SENT:
+        return SatusehatState("nik_ditambahkan", _("NIK ditambahkan"), newborn.ihs_number, configured=configured)
+    if newborn.ihs_number:
+        waiting = nik_row.last_error if nik_row else ""
+        return SatusehatState("terkirim", _("Terkirim"), newborn.ihs_number, waiting, configured)
+    create = rows.get(SatusehatAction.CREATE)
+    return SatusehatState("belum_dikirim", _("Belum dikirim"), "", create.last_error if create else "", configured)
+
+
+def satusehat_by_facility(user, *, region=None, born_from=None, born_to=None) -> list[dict]:
+    """Per place of birth, births in the user's scope and how many of them SATUSEHAT holds (an IHS number),
+    in one GROUP BY; home births are one row with no facility."""
+    babies = search_newborns(user, region=region, born_from=born_from, born_to=born_to)
+    rows = (
+        babies.order_by()
+        .values("facility_id", "facility__name")
+        .annotate(births=Count("pk"), in_satusehat=Count("pk", filter=~Q(ihs_number="")))
+        .order_by("-births", "facility__name")
+    )
+    return [
+        {
+            "facility": row["facility__name"] or _("Lahir di rumah"),
+            "births": row["births"],
+            "in_satusehat": row["in_satusehat"],
+            "missing": row["births"] - row["in_satusehat"],
+        }
+        for row in rows
+    ]
+
+
+def satusehat_errors(user):
+    """Failed SATUSEHAT messages of the babies a user may see, most recent first."""
+    return (
+        SatusehatOutbox.objects.filter(status=SatusehatStatus.FAILED, newborn__in=Newborn.objects.in_scope_of(user))
+        .select_related("newborn__desa__parent", "newborn__facility")
+        .order_by("-updated_at", "-pk")
+    )

@@ -16,7 +16,7 @@ from newborns.models import Mother, Newborn
 from newborns.naming import normalize_name, temporary_name
 from newborns.privacy import mask_name
 from sejagad.models import Facility, Region, User
-from sejagad.roles import Capability, Role, can
+from sejagad.roles import Capability, Role, bound_to_facility, can
 from sejagad.selectors import work_area
 
 MOTHER_NAME_DIFFERS = "mother_name_differs"
@@ -137,7 +137,7 @@ def _check_desa(by: User, desa: Region) -> None:
 def _check_facility(by: User, facility: Facility | None) -> None:
     if facility is None:
         return
-    if by.role == Role.BIDAN and facility.pk != by.facility_id:
+    if bound_to_facility(by) and facility.pk != by.facility_id:
         raise ValidationError(
             {
                 "facility": _("Bidan hanya dapat mencatat kelahiran di fasilitasnya sendiri (%(name)s).")
@@ -228,7 +228,7 @@ def can_correct(user: User, newborn: Newborn) -> bool:
     attended) for BIRTH_CORRECTION_DAYS after it was recorded."""
     if can(user, Capability.CORRECT_BIRTHS):
         return True
-    if user.role != Role.BIDAN or not can(user, Capability.REGISTER_BIRTHS):
+    if not bound_to_facility(user) or not can(user, Capability.REGISTER_BIRTHS):
         return False
     hers = newborn.attending_midwife_id == user.pk or (user.facility_id and newborn.facility_id == user.facility_id)
     return bool(hers) and timezone.now() - newborn.created_at <= datetime.timedelta(days=settings.BIRTH_CORRECTION_DAYS)

@@ -12,6 +12,8 @@ urlpatterns = [
     path("<int:pk>/dokumen/", views.newborn_documents, name="documents"),
     path("<int:pk>/batalkan/", views.newborn_void, name="void"),
     path("<int:pk>/pulihkan/", views.newborn_restore, name="restore"),
+    path("<int:pk>/satusehat/kirim-ulang/", views.satusehat_retry, name="satusehat_retry"),
     path("dibatalkan/", views.voided_list, name="voided"),
+    path("satusehat/galat/", views.satusehat_errors, name="satusehat_errors"),
     path("akses-nik/", views.identity_access_log, name="access_log"),
 ]

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from newborns import privacy, selectors, services
+from newborns import outbox, privacy, satusehat, selectors, services
 from newborns.forms import (
     BirthForm,
     CorrectionForm,
@@ -114,8 +114,21 @@ def newborn_detail(request, pk):
             "baby": baby,
             "timeline": selectors.timeline(baby),
             "can_correct": services.can_correct(request.user, baby) and not baby.is_voided,
+            "satusehat": selectors.satusehat_state(baby),
         },
     )
+
+
+@require_POST
+@capability_required(Capability.REGISTER_BIRTHS)
+def satusehat_retry(request, pk):
+    """Send a baby's failed SATUSEHAT messages again now."""
+    baby = get_object_or_404(Newborn.objects.in_scope_of(request.user), pk=pk)
+    if outbox.retry(newborn=baby):
+        messages.success(request, _("Data %(name)s dikirim ulang ke SATUSEHAT.") % {"name": baby.temporary_name})
+    else:
+        messages.info(request, _("Tidak ada kiriman SATUSEHAT yang galat untuk bayi ini."))
+    return redirect("newborns:detail", pk=baby.pk)
 
 
 @capability_required(Capability.REGISTER_BIRTHS)
@@ -170,6 +183,18 @@ def voided_list(request):
     babies = Newborn.objects.within_reach_of(request.user).voided().for_lists().select_related("voided_by")
     page = page_or_all(request, babies.order_by("-voided_at"), PAGE_SIZE)
     return render(request, "newborns/newborn_voided.html", {"page": page})
+
+
+@capability_required(Capability.REGISTER_BIRTHS)
+def satusehat_errors(request):
+    """The babies SATUSEHAT refused or could not be reached for, with SATUSEHAT's reason and a retry each."""
+    rows = selectors.satusehat_errors(request.user)
+    page = page_or_all(request, rows, PAGE_SIZE)
+    return render(
+        request,
+        "newborns/satusehat_errors.html",
+        {"page": page, "configured": satusehat.is_configured()},
+    )
 
 
 @capability_required(Capability.UPDATE_DOCUMENTS)

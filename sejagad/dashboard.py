@@ -19,6 +19,7 @@ from coverage import selectors as coverage
 from enrollment import selectors as enrollment
 from enrollment import summary
 from enrollment.models import AT_RISK
+from newborns import selectors as newborns
 from sejagad.forms import parse_month
 from sejagad.models import Region, RegionLevel
 from sejagad.pagination import rows_of
@@ -71,9 +72,10 @@ def _list_url(name: str, region: Region, period: Period, **extra) -> str:
     return f"{reverse(name)}?{urlencode(query)}"
 
 
-def _babies(user, area: dict, today: datetime.date) -> tuple[dict, list]:
-    """The summary's counts and the first babies at risk, cached under the summary's version: any write to a
-    birth or a membership makes a new version (``enrollment.summary``), so a cached figure is never stale.
+def _babies(user, area: dict, today: datetime.date) -> dict:
+    """The summary's counts, the first babies at risk and the births SATUSEHAT holds per place of birth (all
+    read from births and memberships), cached under the summary's version: any write to a birth or a
+    membership makes a new version (``enrollment.summary``), so a cached figure is never stale.
     The key holds all a user's scope depends on (role, region) and the language of the labels."""
     version = summary.current_version(today)
     region, born_from, born_to = area["region"], area["born_from"], area["born_to"]
@@ -82,7 +84,12 @@ def _babies(user, area: dict, today: datetime.date) -> tuple[dict, list]:
     )
     if (cached := cache.get(key)) is None:
         counts = summary.dashboard_counts(user, region=region, months_from=born_from, born_to=born_to)
-        cached = (counts, rows_of(enrollment.worklist(user, kind="risiko", **area), 0, 10))
+        cached = {
+            "counts": counts,
+            "at_risk": rows_of(enrollment.worklist(user, kind="risiko", **area), 0, 10),
+            # SATUSEHAT (issue #14): per place of birth, births and how many SATUSEHAT holds (one GROUP BY).
+            "satusehat": newborns.satusehat_by_facility(user, **area),
+        }
         cache.set(key, cached, settings.DASHBOARD_CACHE_SECONDS)
     return cached
 
@@ -91,7 +98,8 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
     """Every figure is the count of the list its link opens, computed by that list's own selector."""
     today = timezone.localdate()
     area = dict(region=region, born_from=period.start, born_to=period.end)
-    counts, at_risk = _babies(user, area, today)
+    babies = _babies(user, area, today)
+    counts = babies["counts"]
     figures = counts["totals"]
     figures["registered_in_time_pct"] = _share(figures["registered_in_time"], figures["registration_due"])
     figures["nik_in_time_pct"] = _share(figures["nik_in_time"], figures["nik_due"])
@@ -130,7 +138,7 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
             }
             for row in counts["months"]
         ],
-        "at_risk": at_risk,
+        "at_risk": babies["at_risk"],
         "coverage": None,
         "deadline_check": enrollment.deadline_check(),
     }
@@ -154,6 +162,7 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
         "babies": _("Bayi"),
     }
     context["chart_funnel"] = [{"label": label, "n": n} for label, n in context["funnel"]]
+    context["satusehat"] = babies["satusehat"]
     context["children"] = [
         {
             "region": child,

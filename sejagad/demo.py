@@ -12,7 +12,7 @@ DEMO_FACILITIES_FILE = Path(__file__).resolve().parent / "data" / "demo_faciliti
 DEMO_PASSWORD = "sejagad-demo"
 DEMO_DISTRICT = "73.22"
 
-# username, first name, last name, role, facility code (bidan) or region code
+# username, first name, last name, role, facility code (bidan, facility system) or region code
 DEMO_USERS = [
     ("admin", "Andi", "Syamsuddin", Role.ADMIN_DINKES, None),
     ("dinkes", "Nurul", "Hidayah", Role.STAF_DINKES, None),
@@ -20,6 +20,8 @@ DEMO_USERS = [
     ("bpjs", "Muhammad", "Arief", Role.PETUGAS_BPJS, None),
     ("dukcapil", "Sitti", "Marwah", Role.PETUGAS_DUKCAPIL, None),
     ("dinsos", "Hasanuddin", "Latif", Role.PETUGAS_DINSOS, None),
+    # The hospital's EMR sending births as FHIR bundles (POST /fhir/Bundle), scoped to its facility.
+    ("sistem_rsud", "Sistem", "RSUD Andi Djemma", Role.SISTEM_FASKES, "RSUD-7322"),
 ]
 
 

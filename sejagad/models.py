@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sejagad.roles import Role, can
+from sejagad.roles import Role, bound_to_facility, can
 
 
 class RegionLevel(models.TextChoices):
@@ -125,6 +125,8 @@ class User(AbstractUser):
         super().clean()
         if self.role == Role.BIDAN and not self.facility_id:
             raise ValidationError({"facility": _("Bidan harus terdaftar pada sebuah fasilitas kesehatan.")})
+        if self.role == Role.SISTEM_FASKES and not self.facility_id:
+            raise ValidationError({"facility": _("Sistem fasilitas harus terikat pada satu fasilitas kesehatan.")})
 
     def can(self, capability: str) -> bool:
         return can(self, capability)
@@ -132,6 +134,6 @@ class User(AbstractUser):
     @property
     def scope_region(self) -> Region | None:
         """The region whose records this user sees; None means every loaded region."""
-        if self.role == Role.BIDAN and self.facility_id:
+        if bound_to_facility(self) and self.facility_id:
             return self.facility.region
         return self.region

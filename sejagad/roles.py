@@ -15,6 +15,8 @@ class Role(models.TextChoices):
     PETUGAS_BPJS = "petugas_bpjs", _("Petugas BPJS")
     PETUGAS_DUKCAPIL = "petugas_dukcapil", _("Petugas Dukcapil")
     PETUGAS_DINSOS = "petugas_dinsos", _("Petugas Dinsos")
+    # A facility's own system (its EMR) sending births as FHIR bundles with an API credential of its own.
+    SISTEM_FASKES = "sistem_faskes", _("Sistem fasilitas (API FHIR)")
 
 
 class Capability(models.TextChoices):
@@ -64,7 +66,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
         {C.VIEW_NEWBORNS, C.VIEW_IDENTITY_NUMBERS, C.UPDATE_DOCUMENTS, C.VIEW_COVERAGE, C.IMPORT_COVERAGE}
     ),
     Role.PETUGAS_DINSOS: frozenset({C.VIEW_NEWBORNS, C.PROPOSE_PBI, C.VIEW_COVERAGE}),
+    Role.SISTEM_FASKES: frozenset({C.VIEW_NEWBORNS, C.REGISTER_BIRTHS, C.VIEW_IDENTITY_NUMBERS}),
 }
+
+# Roles whose every record and every read is bound to the user's one facility.
+FACILITY_ROLES = frozenset({Role.BIDAN, Role.SISTEM_FASKES})
+
+
+def bound_to_facility(user) -> bool:
+    return getattr(user, "role", "") in FACILITY_ROLES
 
 
 def can(user, capability: str) -> bool:

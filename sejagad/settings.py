@@ -342,3 +342,31 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- SATUSEHAT (issue #14) ----------------------------------------------------------------------
+# The Ministry of Health's FHIR R4 platform. Without SATUSEHAT_CLIENT_ID, SATUSEHAT_CLIENT_SECRET and
+# SATUSEHAT_ORGANIZATION_ID nothing is sent: births wait in the outbox and pages say "belum dikonfigurasi".
+SATUSEHAT_ENV = env.str("SATUSEHAT_ENV", default="sandbox")
+_SATUSEHAT_HOSTS = {
+    "sandbox": "https://api-satusehat-stg.dto.kemkes.go.id",
+    "production": "https://api-satusehat.kemkes.go.id",
+}
+SATUSEHAT_AUTH_URL = env.str(
+    "SATUSEHAT_AUTH_URL", default=_SATUSEHAT_HOSTS.get(SATUSEHAT_ENV, _SATUSEHAT_HOSTS["sandbox"]) + "/oauth2/v1"
+)
+SATUSEHAT_BASE_URL = env.str(
+    "SATUSEHAT_BASE_URL", default=_SATUSEHAT_HOSTS.get(SATUSEHAT_ENV, _SATUSEHAT_HOSTS["sandbox"]) + "/fhir-r4/v1"
+)
+SATUSEHAT_CLIENT_ID = env.str("SATUSEHAT_CLIENT_ID", default="")
+SATUSEHAT_CLIENT_SECRET = env.str("SATUSEHAT_CLIENT_SECRET", default="")
+SATUSEHAT_ORGANIZATION_ID = env.str("SATUSEHAT_ORGANIZATION_ID", default="")
+SATUSEHAT_TIMEOUT_SECONDS = env.float("SATUSEHAT_TIMEOUT_SECONDS", default=15)
+# A failed send is tried again after 1, 2, 4, ... times this many seconds, at most SATUSEHAT_MAX_ATTEMPTS times.
+SATUSEHAT_RETRY_SECONDS = env.int("SATUSEHAT_RETRY_SECONDS", default=60)
+SATUSEHAT_MAX_ATTEMPTS = env.int("SATUSEHAT_MAX_ATTEMPTS", default=6)
+# A row left "sending" this long by a worker that died is claimed again.
+SATUSEHAT_LEASE_SECONDS = env.int("SATUSEHAT_LEASE_SECONDS", default=300)
+JOB_TIME_LIMITS["newborns.tasks.send_to_satusehat"] = env.int("SATUSEHAT_TIME_LIMIT", default=2 * 60)
+JOB_TIME_LIMITS["newborns.tasks.sweep_satusehat"] = env.int("SWEEP_TIME_LIMIT", default=2 * 60)
+# Sends what waits in the outbox (births queued while the broker was down, retries that are due).
+CELERY_BEAT_SCHEDULE["sweep-satusehat"] = {"task": "newborns.tasks.sweep_satusehat", "schedule": 300}

@@ -34,6 +34,8 @@ urlpatterns = [
     path("kepesertaan/", include("enrollment.urls")),
     path("cakupan/", include("coverage.urls")),
     path("api/", include("sejagad.api_urls")),
+    # FHIR R4 for facility systems and SATUSEHAT-shaped reads (issue #14).
+    path("fhir/", include("newborns.api.fhir_urls")),
     path("admin/", admin.site.urls),
     # The midwife's installable app (offline birth entry): at the root, so the worker's scope is the site.
     path("sw.js", pwa.service_worker, name="service_worker"),

@@ -155,6 +155,13 @@ TABLE = {
     "enrollment-list": (API, "get", C.VIEW_NEWBORNS, None, {200}),
     "enrollment-detail": (API, "get", C.VIEW_NEWBORNS, enrollment, {200}),
     "coverage-list": (API, "get", C.VIEW_COVERAGE, None, {200}),
+    # FHIR (issue #14): an empty body is refused after the gate (403 for a credential without a facility).
+    "newborns:satusehat_retry": (PAGE, "post", C.REGISTER_BIRTHS, baby, {302}),
+    "newborns:satusehat_errors": (PAGE, "get", C.REGISTER_BIRTHS, None, {200}),
+    "fhir:bundle": (API, "post", C.REGISTER_BIRTHS, None, {400, 403}),
+    "fhir:patient": (API, "get", C.VIEW_IDENTITY_NUMBERS, baby, {200}),
+    "fhir:patient_search": (API, "get", C.VIEW_IDENTITY_NUMBERS, None, {400}),  # NIK in a URL: use POST
+    "fhir:patient_search_post": (API, "post", C.VIEW_IDENTITY_NUMBERS, None, {400, 415}),
 }
 # The same routes with a different method or header, each with its own capability.
 EXTRA = {
@@ -209,6 +216,8 @@ def user_for(role):
         return None
     if role == Role.BIDAN:
         return BidanFactory(username="bidan_uji")  # the same facility as the baby
+    if role == Role.SISTEM_FASKES:
+        return BidanFactory(username="sistem_uji", role=role)  # bound to the baby's facility
     return UserFactory(username=f"uji_{role}", role=role)
 
 

@@ -19,7 +19,7 @@ def test_seed_demo_twice_duplicates_nothing(settings):
     counts = (Region.objects.count(), Facility.objects.count(), User.objects.count())
     call_command("seed_demo")
     assert (Region.objects.count(), Facility.objects.count(), User.objects.count()) == counts
-    assert counts == (190, 21, 6)
+    assert counts == (190, 21, 7)  # one user per role
 
 
 def test_demo_has_a_puskesmas_per_kecamatan_and_the_district_hospital(settings):

@@ -1,0 +1,62 @@
+"""The SATUSEHAT sync in a real Celery worker (a thread of this process) against the configured broker and a
+SATUSEHAT-shaped server on 127.0.0.1. The worker cannot see a test transaction: these tests commit."""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+
+from newborns.models import Newborn, SatusehatOutbox, SatusehatStatus
+from newborns.tasks import send_to_satusehat
+from tests.celery_worker import real_worker, wait_for
+from tests.factories import nik_for, register
+from tests.newborns.satusehat_server import Server
+from tests.newborns.test_satusehat import configure
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def satusehat(settings):
+    cache.clear()
+    with Server() as server:
+        configure(settings, server.url)
+        settings.SATUSEHAT_RETRY_SECONDS = 0  # the retry's backoff in seconds, multiplied by 1, 2, 4 ...
+        yield server.state
+    cache.clear()
+
+
+@pytest.fixture
+def celery_worker():
+    with real_worker() as worker:
+        yield worker
+
+
+def ihs_of(baby):
+    return Newborn.objects.filter(pk=baby.pk).values_list("ihs_number", flat=True).get() or None
+
+
+def test_a_birth_reaches_satusehat_through_the_worker_after_a_500(district, satusehat, celery_worker):
+    satusehat.failures = [500]
+    baby = register()  # committed: the on_commit hook enqueues the send
+
+    assert wait_for(lambda: ihs_of(baby)) == "P00000000001"
+    row = wait_for(lambda: SatusehatOutbox.objects.filter(newborn=baby, status=SatusehatStatus.SENT).first())
+    assert row.attempts == 2 and row.last_error == ""
+    assert len(satusehat.fhir_calls("POST", "Patient")) == 2  # the 500, then the retry
+    assert len(satusehat.fhir_calls("POST", "Observation")) == 1
+
+
+def test_a_redelivered_task_sends_nothing_twice(district, satusehat, celery_worker):
+    baby = register()
+    row = SatusehatOutbox.objects.get(newborn=baby)
+    for _ in range(3):  # the broker hands the same message again (visibility timeout, lost ack)
+        send_to_satusehat.delay(row.pk)
+    # The worker runs one task at a time, in order: once this later baby is in, every copy above has run.
+    later = register(mother_nik=nik_for(datetime.date(1991, 2, 3), female=True, serial=9))
+    wait_for(lambda: ihs_of(later))
+
+    assert len(satusehat.fhir_calls("POST", "Patient")) == 2
+    assert len(satusehat.fhir_calls("POST", "Observation")) == 2
+    row.refresh_from_db()
+    assert row.status == SatusehatStatus.SENT and row.attempts == 1
