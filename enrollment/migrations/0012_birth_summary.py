@@ -6,8 +6,9 @@ from django.db import migrations, models
 
 # Every write to a birth or a membership marks its desa for the dashboard summary (enrollment.summary), in
 # the database itself so that no write path (form, API, import, admin, job, COPY, a raw UPDATE) can miss it.
-# PostgreSQL: one statement-level trigger per event, reading the statement's rows once (transition tables);
-# SQLite has only row-level triggers.
+# PostgreSQL: one statement-level trigger per event, reading the statement's rows once (transition tables).
+# SQLite's row-level triggers are made after every migrate instead (enrollment.triggers): SQLite rebuilds a
+# table to alter it, which drops the table's triggers and fails on triggers naming the table meanwhile.
 MARK = "INSERT INTO enrollment_birthsummarymark (desa) "
 POSTGRESQL = [
     f"""
@@ -44,40 +45,22 @@ POSTGRESQL = [
         ("DELETE", "OLD TABLE AS old_rows"),
     )
 ]
-SQLITE = [
-    f"CREATE TRIGGER birth_summary_newborn_insert AFTER INSERT ON newborns_newborn BEGIN {MARK} VALUES (NEW.desa_id); END",
-    f"""CREATE TRIGGER birth_summary_newborn_update AFTER UPDATE ON newborns_newborn BEGIN
-        {MARK} VALUES (NEW.desa_id);
-        {MARK} SELECT OLD.desa_id WHERE OLD.desa_id <> NEW.desa_id;
-    END""",
-    f"CREATE TRIGGER birth_summary_newborn_delete AFTER DELETE ON newborns_newborn BEGIN {MARK} VALUES (OLD.desa_id); END",
-] + [
-    f"""CREATE TRIGGER birth_summary_enrollment_{event.lower()} AFTER {event} ON enrollment_enrollment BEGIN
-        {MARK} SELECT desa_id FROM newborns_newborn WHERE id = {row}.newborn_id;
-    END"""
-    for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+DROP = [
+    "DROP FUNCTION enrollment_mark_newborn_desas() CASCADE",
+    "DROP FUNCTION enrollment_mark_enrollment_desas() CASCADE",
 ]
-DROP = {
-    "postgresql": [
-        "DROP FUNCTION enrollment_mark_newborn_desas() CASCADE",
-        "DROP FUNCTION enrollment_mark_enrollment_desas() CASCADE",
-    ],
-    "sqlite": [
-        f"DROP TRIGGER birth_summary_{table}_{event}"
-        for table in ("newborn", "enrollment")
-        for event in ("insert", "update", "delete")
-    ],
-}
 
 
 def create_triggers(apps, schema_editor):
-    for sql in {"postgresql": POSTGRESQL, "sqlite": SQLITE}[schema_editor.connection.vendor]:
-        schema_editor.execute(sql)
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in POSTGRESQL:
+            schema_editor.execute(sql)
 
 
 def drop_triggers(apps, schema_editor):
-    for sql in DROP[schema_editor.connection.vendor]:
-        schema_editor.execute(sql)
+    if schema_editor.connection.vendor == "postgresql":
+        for sql in DROP:
+            schema_editor.execute(sql)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,43 @@
+"""The dashboard summary's marks on the embedded SQLite (PostgreSQL's are made by migration 0012).
+
+SQLite alters a table by building a new one and renaming it: that drops the table's own triggers, and a
+trigger of another table naming it makes the rename fail. So the row-level triggers are dropped before
+every ``migrate`` and made again after it, whatever later migrations change."""
+
+MARK = "INSERT INTO enrollment_birthsummarymark (desa)"
+SQLITE = {
+    "birth_summary_newborn_insert": f"AFTER INSERT ON newborns_newborn BEGIN {MARK} VALUES (NEW.desa_id); END",
+    "birth_summary_newborn_update": f"""AFTER UPDATE ON newborns_newborn BEGIN
+        {MARK} VALUES (NEW.desa_id);
+        {MARK} SELECT OLD.desa_id WHERE OLD.desa_id <> NEW.desa_id;
+    END""",
+    "birth_summary_newborn_delete": f"AFTER DELETE ON newborns_newborn BEGIN {MARK} VALUES (OLD.desa_id); END",
+    **{
+        f"birth_summary_enrollment_{event.lower()}": f"""AFTER {event} ON enrollment_enrollment BEGIN
+            {MARK} SELECT desa_id FROM newborns_newborn WHERE id = {row}.newborn_id;
+        END"""
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+    },
+}
+
+
+def _sqlite(using: str):
+    from django.db import connections
+
+    connection = connections[using]
+    return connection if connection.vendor == "sqlite" else None
+
+
+def drop_sqlite_triggers(sender, using="default", **kwargs) -> None:
+    if connection := _sqlite(using):
+        with connection.cursor() as cursor:
+            for name in SQLITE:
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def create_sqlite_triggers(sender, using="default", **kwargs) -> None:
+    if (connection := _sqlite(using)) and "enrollment_birthsummarymark" in connection.introspection.table_names():
+        drop_sqlite_triggers(sender, using)
+        with connection.cursor() as cursor:
+            for name, body in SQLITE.items():
+                cursor.execute(f"CREATE TRIGGER {name} {body}")
