@@ -15,6 +15,7 @@ from newborns.forms import (
     IdentityAccessFilterForm,
     NewbornFilterForm,
     ReasonForm,
+    ReminderContactForm,
 )
 from newborns.models import AccessPoint, IdentityAccess, Newborn
 from sejagad import search
@@ -114,8 +115,32 @@ def newborn_detail(request, pk):
             "baby": baby,
             "timeline": selectors.timeline(baby),
             "can_correct": services.can_correct(request.user, baby) and not baby.is_voided,
+            "contact_form": ReminderContactForm(
+                initial={"phone": baby.mother.phone, "reminder_consent": baby.mother.can_be_reminded}
+            ),
         },
     )
+
+
+@require_POST
+@capability_required(Capability.REGISTER_BIRTHS)
+def newborn_contact(request, pk):
+    """The family's number and the mother's consent to reminders, from the baby's page."""
+    baby = get_object_or_404(Newborn.objects.in_scope_of(request.user), pk=pk)
+    form = ReminderContactForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        data = form.cleaned_data
+        services.set_reminder_contact(
+            newborn=baby, by=request.user, phone=data["phone"], consent=data["reminder_consent"]
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Nomor HP dan persetujuan pengingat disimpan."))
+    return redirect("newborns:detail", pk=baby.pk)
 
 
 @capability_required(Capability.REGISTER_BIRTHS)
