@@ -106,7 +106,8 @@ def _reachable(user):
 
 @capability_required(Capability.VIEW_NEWBORNS)
 def newborn_detail(request, pk):
-    baby = get_object_or_404(_reachable(request.user), pk=pk)
+    # The reminders the enrollment app sent to the family, read through the relation it declares (no import).
+    baby = get_object_or_404(_reachable(request.user).prefetch_related("reminder_messages__step"), pk=pk)
     privacy.log_identity_access(user=request.user, where=AccessPoint.DETAIL, newborn_ids=[baby.pk])
     return render(
         request,

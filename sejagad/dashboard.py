@@ -107,6 +107,8 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
         "at_risk": list(enrollment.worklist(user, kind="risiko", **area)[:10]),
         "coverage": None,
         "deadline_check": enrollment.deadline_check(),
+        # Reminders to families (issue 13): reach and deadlines met per puskesmas, one GROUP BY.
+        "reminder_reach": enrollment.reminder_reach_by_facility(user, today=today, **area),
     }
     children = _children(region)
     births, at_risk = {}, {}
