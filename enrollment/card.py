@@ -61,7 +61,7 @@ def _latin(text: str) -> str:
 
 def card_pdf(card: Card) -> bytes:
     """The card on one A5 page, dates in large type, drawn with fpdf2's built-in fonts (nothing to download)."""
-    pdf = FPDF(format="A5", unit="mm")
+    pdf = FPDF(format=(148, 210), unit="mm")  # A5, half an A4 sheet
     pdf.set_title(_latin(_("Kartu pengingat JKN bayi")))
     pdf.set_auto_page_break(False)
     pdf.set_margins(10, 10, 10)

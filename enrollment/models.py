@@ -649,7 +649,7 @@ class ReminderMessage(models.Model):
     # A sender holds its rows until then; a redelivered task finds them held, or already sent.
     claimed_until = models.DateTimeField(null=True, blank=True)
     claim = models.UUIDField(null=True, blank=True)
-    sent_at = models.DateTimeField(_("dikirim pada"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("dikirim pada"), null=True, blank=True, db_index=True)  # the daily cap
     delivered_at = models.DateTimeField(_("diterima pada"), null=True, blank=True)
     resent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

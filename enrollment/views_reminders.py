@@ -37,9 +37,16 @@ def resend(request, pk):
         for text in exc.messages:
             messages.error(request, text)
     else:
-        transaction.on_commit(tasks.send_reminders.delay)
+        transaction.on_commit(_send_soon)
         messages.success(request, _("Pesan dimasukkan ke antrean dan dikirim pada jam kirim berikutnya."))
     return redirect("newborns:detail", pk=message.newborn_id)
+
+
+def _send_soon() -> None:
+    try:
+        tasks.send_reminders.delay()
+    except Exception:  # kombu's OperationalError, or the transport's own: the periodic run sends it instead
+        logger.warning("could not queue the reminder sender", exc_info=True)
 
 
 def _verified(request) -> bool:

@@ -155,3 +155,16 @@ def test_a_stop_reply_stops_every_mother_with_that_number_and_is_recorded(distri
     stopped = Mother.objects.filter(reminders_stopped_at__isnull=False)
     assert {m.reminders_stop_source for m in stopped} == {StopSource.REPLY}
     assert Mother.objects.reachable().count() == 1
+
+
+def test_the_timeline_tells_who_recorded_the_consent_and_that_the_family_replied_stop(client, district):
+    staf = UserFactory(role=Role.STAF_DINKES, first_name="Andi", last_name="Rahman")
+    baby = register(by=staf)
+    client.force_login(staf)
+    client.post(reverse("newborns:contact", args=[baby.pk]), {"phone": "081234567890", "reminder_consent": "on"})
+    stop_reminders_for_phone("+6281234567890")
+    timeline = client.get(reverse("newborns:detail", args=[baby.pk])).context["timeline"]
+    consent = next(e for e in timeline if "Setuju menerima pengingat" in e["what"])
+    assert consent["by"] == staf
+    stopped = next(e for e in timeline if "Pengingat dihentikan" in e["what"])
+    assert stopped["by"] is None and stopped["why"] == "Keluarga membalas STOP"
