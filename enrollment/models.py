@@ -679,4 +679,5 @@ class ReminderMessage(models.Model):
 
     @property
     def can_resend(self) -> bool:
-        return self.status in (MessageStatus.FAILED, MessageStatus.SENT, MessageStatus.DELIVERED)
+        """Sent, delivered, failed, or stopped (the family may have agreed again): not queued, not met."""
+        return self.status in (MessageStatus.FAILED, MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.STOPPED)

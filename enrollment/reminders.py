@@ -35,7 +35,9 @@ from enrollment.models import (
     ReminderStep,
     ReminderTrigger,
 )
-from newborns.models import Mother, Newborn
+from newborns.models import Newborn
+from newborns.services import stop_reminders_for_phone
+from newborns.validators import normalize_phone
 from sejagad.models import User
 from sejagad.roles import Capability, can
 
@@ -109,7 +111,12 @@ def hold_back() -> dict[str, int]:
     """Messages no longer to send: the mother stopped (or withdrew consent, or has no number), the baby's
     record was voided, or the step was met while the message waited."""
     queued = ReminderMessage.objects.filter(status=MessageStatus.QUEUED)
-    stopped = queued.exclude(newborn__mother__in=Mother.objects.reachable()).update(status=MessageStatus.STOPPED)
+    unreachable = (
+        Q(newborn__mother__reminder_consent_at__isnull=True)
+        | Q(newborn__mother__reminders_stopped_at__isnull=False)
+        | Q(newborn__mother__phone="")
+    )
+    stopped = queued.filter(unreachable).update(status=MessageStatus.STOPPED)
     skipped = queued.filter(newborn__voided_at__isnull=False).update(status=MessageStatus.SKIPPED)
     for step in ReminderStep.objects.all():
         skipped += queued.filter(step=step, newborn__enrollment__in=Enrollment.objects.filter(met(step))).update(
@@ -121,9 +128,6 @@ def hold_back() -> dict[str, int]:
 def stop_replies_from(phone: str) -> int:
     """A STOP reply: the mothers with that number stop (newborns records who and when), and their queued
     messages are stopped at once."""
-    from newborns.services import stop_reminders_for_phone
-    from newborns.validators import normalize_phone
-
     mothers = stop_reminders_for_phone(phone)
     if mothers:
         ReminderMessage.objects.filter(status=MessageStatus.QUEUED, phone=normalize_phone(phone)).update(

@@ -425,3 +425,21 @@ def test_kirim_ulang_puts_a_failed_message_back_in_the_queue_for_those_allowed(d
     assert (message.status, message.attempts, message.resent_by) == (MessageStatus.QUEUED, 0, staf)
     assert reminders.send_reminders().sent == 1
     assert newborn.reminder_messages.get().status == MessageStatus.SENT
+
+
+@pytest.mark.django_db
+def test_a_message_stopped_before_the_family_agreed_again_can_be_sent_again(district, gateway, settings):
+    settings.REMINDER_HOURS = (0, 24)
+    only("selamat-hari-1")
+    newborn = baby(born=timezone.localdate() - DAY)
+    staf = UserFactory(role=Role.STAF_DINKES)
+    reminders.queue_due_reminders()
+    set_reminder_contact(newborn=newborn, by=staf, phone=PHONE, consent=False)
+    reminders.send_reminders()
+    message = ReminderMessage.objects.get()
+    assert message.status == MessageStatus.STOPPED
+    with pytest.raises(ValidationError, match="sudah menghentikannya"):
+        reminders.resend_reminder(message=message, by=staf)
+    set_reminder_contact(newborn=newborn, by=staf, phone=PHONE, consent=True)
+    reminders.resend_reminder(message=message, by=staf)
+    assert reminders.send_reminders().sent == 1
