@@ -190,7 +190,7 @@ def reminder_reach_by_facility(user, *, region, born_from, born_to, today) -> li
         newborn__mother__reminder_consent_at__isnull=False, newborn__mother__reminders_stopped_at__isnull=True
     ) & ~Q(newborn__mother__phone="")
     grouped = (
-        rows.values("newborn__facility__name")
+        rows.values("newborn__facility_id", "newborn__facility__name")
         .annotate(
             families=Count("newborn__mother", distinct=True),
             reachable=Count("newborn__mother", distinct=True, filter=reachable),
@@ -199,7 +199,7 @@ def reminder_reach_by_facility(user, *, region, born_from, born_to, today) -> li
             others_due=Count("id", filter=due & ~Q(reminded)),
             others_in_time=Count("id", filter=due & in_time & ~Q(reminded)),
         )
-        .order_by("newborn__facility__name")
+        .order_by("newborn__facility__name", "newborn__facility_id")
     )
     return [
         {
