@@ -11,10 +11,11 @@ from pypdf import PdfReader
 
 from enrollment import reminders
 from enrollment.card import long_date
+from newborns.models import Mother
 from sejagad.roles import Role
 from tests.browser.conftest import log_in
 from tests.enrollment.reminder_steps import ensure_default_steps
-from tests.factories import UserFactory, register
+from tests.factories import BidanFactory, UserFactory, mother_nik, register
 
 
 @pytest.fixture(autouse=True)
@@ -70,3 +71,24 @@ def test_the_card_prints_on_half_an_a4_sheet_with_the_dates_and_no_nik(live_serv
     size = page.locator("[data-deadline=nik]").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
     assert size >= 30  # large type: 26 pt
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bidan_on_a_phone_records_the_number_and_the_mothers_consent(live_server, district, phone):
+    BidanFactory(username="bidan", first_name="Rahmawati")
+    log_in(phone, live_server.url, "bidan", "rahasia-uji-123")
+    phone.goto(f"{live_server.url}/bayi/baru/")
+    phone.get_by_label("NIK ibu").fill(mother_nik())
+    phone.get_by_label("Nama ibu").fill("Siti Aminah")
+    phone.get_by_label("Nomor HP keluarga").fill("0812-3456-7890")
+    phone.get_by_label("Ibu setuju menerima pengingat").check()
+    phone.get_by_label("Kecamatan domisili").select_option(label="Masamba")
+    phone.get_by_label("Desa/kelurahan domisili").select_option(label="Pincara")
+    phone.get_by_label("Tanggal lahir").fill((timezone.localdate() - datetime.timedelta(days=1)).isoformat())
+    phone.get_by_label("Perempuan").check()
+    phone.get_by_label("Berat lahir (gram)").fill("3100")
+    phone.get_by_role("button", name="Simpan kelahiran").click()
+    phone.get_by_role("heading", name="By. Ny. SITI AMINAH").wait_for()
+    assert "Ibu setuju sejak" in phone.locator("#status-pengingat").inner_text()
+    mother = Mother.objects.get()
+    assert (mother.phone, mother.reminder_consent_by.username) == ("+6281234567890", "bidan")
