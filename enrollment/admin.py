@@ -1,11 +1,12 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
 from enrollment import exports
-from enrollment.models import Enrollment, ExportLog, Reconciliation
+from enrollment.models import Enrollment, ExportLog, Reconciliation, ReminderMessage, ReminderStep
 from enrollment.resources import EnrollmentResource
-from newborns.models import AccessPoint
-from newborns.privacy import log_identity_access
+from newborns.models import AccessPoint, Newborn
+from newborns.privacy import log_identity_access, mask_phone
 from sejagad.admin import USER_REGION_LOOKUPS
 from sejagad.admin_site import RegionScopedAdmin
 from sejagad.roles import Capability, can
@@ -70,3 +71,34 @@ class ReconciliationAdmin(RegionScopedAdmin, ReadOnlyAdmin):
     list_filter = ("status",)
     list_select_related = ("uploaded_by",)
     exclude = ("rows",)
+
+
+@admin.register(ReminderStep)
+class ReminderStepAdmin(admin.ModelAdmin):
+    """The schedule of family reminders: when each message goes and what it says (placeholders checked)."""
+
+    list_display = ("name", "trigger", "days", "is_active")
+    list_filter = ("trigger", "is_active")
+    list_editable = ("is_active",)
+
+    def has_delete_permission(self, request, obj=None):
+        # A step that already went out stays, so its messages keep their meaning; switch it off instead.
+        return obj is None or not ReminderMessage.objects.filter(step=obj).exists()
+
+
+@admin.register(ReminderMessage)
+class ReminderMessageAdmin(RegionScopedAdmin, ReadOnlyAdmin):
+    """The outbox, read-only: statuses change through the sender, the webhooks and "kirim ulang"."""
+
+    list_display = ("queued_at", "newborn", "step", "masked_phone", "status", "attempts", "sent_at", "delivered_at")
+    list_filter = ("status", "step")
+    list_select_related = ("newborn", "step")
+    exclude = ("phone", "claim", "claimed_until")
+    show_full_result_count = False
+
+    def scope_to(self, queryset, code):
+        return queryset.filter(newborn__in=Newborn.objects.in_region(code))
+
+    @admin.display(description=_("nomor HP"))
+    def masked_phone(self, obj):
+        return mask_phone(obj.phone)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
@@ -617,3 +618,135 @@ class BirthSummaryState(models.Model):
 
     def __str__(self):
         return f"{self.day}"
+
+
+# --- Reminders to the family (WhatsApp/SMS) -----------------------------------------------------------------
+
+
+class ReminderTrigger(models.TextChoices):
+    """What a reminder step counts its day from."""
+
+    AFTER_BIRTH = "after_birth", _("Hari setelah lahir")
+    BEFORE_REGISTRATION = "before_registration", _("Hari sebelum batas daftar JKN (28 hari)")
+    BEFORE_NIK = "before_nik", _("Hari sebelum batas pembaruan NIK (3 bulan)")
+    NIK_RECORDED = "nik_recorded", _("Hari setelah NIK bayi dicatat")
+
+
+# The words a template may use, each filled in for one baby when the message is sent.
+REMINDER_PLACEHOLDERS = {
+    "nama_bayi": _("nama sementara bayi (By. Ny. ...)"),
+    "tanggal_lahir": _("tanggal lahir"),
+    "batas_daftar": _("batas daftar JKN (28 hari)"),
+    "batas_nik": _("batas pembaruan NIK (3 bulan)"),
+    "sisa_hari": _("sisa hari sampai batas langkah ini"),
+    "kantor_dukcapil": _("kantor Dukcapil"),
+    "kanal_bpjs": _("cara memperbarui data di BPJS"),
+}
+
+
+def validate_template(text: str) -> None:
+    """A template may use only the known placeholders, written {like_this}."""
+    try:
+        text.format_map(dict.fromkeys(REMINDER_PLACEHOLDERS, ""))
+    except KeyError as exc:
+        raise ValidationError(
+            _("Tanda {%(name)s} tidak dikenal. Yang boleh dipakai: %(known)s.")
+            % {"name": exc.args[0], "known": ", ".join(f"{{{k}}}" for k in REMINDER_PLACEHOLDERS)}
+        ) from None
+    except (ValueError, IndexError):
+        raise ValidationError(_("Kurung kurawal tidak berpasangan; tulis tanda seperti {nama_bayi}.")) from None
+
+
+class ReminderStep(models.Model):
+    """One message of the schedule, edited by an admin: when (a trigger and a day count) and what (a template
+    with placeholders such as {nama_bayi}). Each step goes to a baby at most once."""
+
+    code = models.SlugField(_("kode"), max_length=40, unique=True)
+    name = models.CharField(_("nama langkah"), max_length=100)
+    trigger = models.CharField(_("dihitung dari"), max_length=20, choices=ReminderTrigger.choices)
+    days = models.PositiveSmallIntegerField(
+        _("jumlah hari"), help_text=_("Mis. 7 dengan 'hari sebelum batas daftar' = 7 hari sebelum batas 28 hari.")
+    )
+    template = models.TextField(
+        _("isi pesan"),
+        validators=[validate_template],
+        help_text=_(
+            "Boleh memakai: {nama_bayi}, {tanggal_lahir}, {batas_daftar}, {batas_nik}, "
+            "{sisa_hari}, {kantor_dukcapil}, {kanal_bpjs}."
+        ),
+    )
+    is_active = models.BooleanField(_("aktif"), default=True)
+
+    class Meta:
+        verbose_name = _("langkah pengingat")
+        verbose_name_plural = _("langkah pengingat")
+        ordering = ["trigger", "-days", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", _("Antre")
+    SENT = "sent", _("Terkirim ke gateway")
+    DELIVERED = "delivered", _("Diterima")
+    FAILED = "failed", _("Gagal")
+    STOPPED = "stopped", _("Dihentikan")
+    SKIPPED = "skipped", _("Dilewati (sudah dipenuhi)")
+
+
+class ReminderMessageQuerySet(models.QuerySet):
+    def in_scope_of(self, user):
+        return self.filter(newborn__in=Newborn.objects.in_scope_of(user))
+
+
+class ReminderMessage(models.Model):
+    """The outbox: one row per step and baby (a unique constraint), from queued to delivered or failed."""
+
+    newborn = models.ForeignKey(
+        Newborn, verbose_name=_("bayi"), on_delete=models.PROTECT, related_name="reminder_messages"
+    )
+    step = models.ForeignKey(ReminderStep, verbose_name=_("langkah"), on_delete=models.PROTECT, related_name="+")
+    phone = models.CharField(_("nomor HP"), max_length=20)
+    body = models.TextField(_("isi pesan"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("percobaan"), default=0)
+    gateway_id = models.CharField(_("id gateway"), max_length=100, blank=True, db_index=True)
+    last_error = models.CharField(_("kesalahan terakhir"), max_length=200, blank=True)
+    queued_at = models.DateTimeField(_("diantrekan pada"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("coba lagi pada"), default=timezone.now)
+    # A sender holds its rows until then; a redelivered task finds them held, or already sent.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("dikirim pada"), null=True, blank=True, db_index=True)  # the daily cap
+    delivered_at = models.DateTimeField(_("diterima pada"), null=True, blank=True)
+    resent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("dikirim ulang oleh"),
+    )
+    resent_at = models.DateTimeField(_("dikirim ulang pada"), null=True, blank=True)
+
+    objects = ReminderMessageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("pesan pengingat")
+        verbose_name_plural = _("pesan pengingat")
+        ordering = ["-queued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["newborn", "step"], name="one_reminder_per_step_and_baby"),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="queued"), name="reminder_queued_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.newborn} · {self.step} · {self.get_status_display()}"
+
+    @property
+    def can_resend(self) -> bool:
+        """Sent, delivered, failed, or stopped (the family may have agreed again): not queued, not met."""
+        return self.status in (MessageStatus.FAILED, MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.STOPPED)

@@ -1,10 +1,19 @@
 """Read paths for the worklists, the exports, the API and the dashboard."""
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from enrollment import flagging
-from enrollment.models import AT_RISK, NIK_UPDATED, Enrollment, EnrollmentStatus, FlagLevel
+from enrollment.models import (
+    AT_RISK,
+    NIK_UPDATED,
+    REGISTERED,
+    Enrollment,
+    EnrollmentStatus,
+    FlagLevel,
+    MessageStatus,
+    ReminderMessage,
+)
 from newborns.models import Newborn, as_identity_number
 from sejagad.pagination import capped_count
 
@@ -101,3 +110,50 @@ def deadline_check(now=None) -> dict:
     last = flagging.last_run()
     today = timezone.localdate(now)
     return {"last": last, "overdue": flagging.daily_run_due(now) and not (last and last.day >= today)}
+
+
+def reminder_reach_by_facility(user, *, region, born_from, born_to, today) -> list[dict]:
+    """Per puskesmas (place of birth; "" for births at home), in one GROUP BY: families, families reachable
+    (consent, not stopped, a number), and among babies whose 28-day deadline is due (``dashboard_figures``'
+    rule) the share registered in time, for babies reminded (a message sent or delivered) against not."""
+    rows = Enrollment.objects.in_scope_of(user).in_region(region.code).born_between(born_from, born_to)
+    reminded = Exists(
+        ReminderMessage.objects.filter(
+            newborn_id=OuterRef("newborn_id"), status__in=[MessageStatus.SENT, MessageStatus.DELIVERED]
+        )
+    )
+    registered = Q(status__in=REGISTERED)
+    due = Q(registration_deadline__lt=today) | registered
+    in_time = registered & Q(registered_on__lte=F("registration_deadline"))
+    reachable = Q(
+        newborn__mother__reminder_consent_at__isnull=False, newborn__mother__reminders_stopped_at__isnull=True
+    ) & ~Q(newborn__mother__phone="")
+    grouped = (
+        rows.values("newborn__facility_id", "newborn__facility__name")
+        .annotate(
+            families=Count("newborn__mother", distinct=True),
+            reachable=Count("newborn__mother", distinct=True, filter=reachable),
+            reminded_due=Count("id", filter=due & Q(reminded)),
+            reminded_in_time=Count("id", filter=due & in_time & Q(reminded)),
+            others_due=Count("id", filter=due & ~Q(reminded)),
+            others_in_time=Count("id", filter=due & in_time & ~Q(reminded)),
+        )
+        .order_by("newborn__facility__name", "newborn__facility_id")
+    )
+    return [
+        {
+            "facility": row["newborn__facility__name"] or "",
+            "families": row["families"],
+            "reachable": row["reachable"],
+            "reminded_due": row["reminded_due"],
+            "reminded_in_time_pct": share(row["reminded_in_time"], row["reminded_due"]),
+            "others_due": row["others_due"],
+            "others_in_time_pct": share(row["others_in_time"], row["others_due"]),
+        }
+        for row in grouped
+    ]
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part`` as a percentage of ``whole``, one decimal; None when there is no whole."""
+    return round(100 * part / whole, 1) if whole else None

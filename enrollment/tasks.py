@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import transaction
 
-from enrollment import export_jobs, flagging, services, summary
+from enrollment import export_jobs, flagging, reminders, services, summary
 from sejagad.celery import time_limits
 
 
@@ -49,3 +49,11 @@ def sweep_export_files() -> dict:
     """Hourly: delete XLSX exports past EXPORT_FILE_HOURS and fail jobs whose worker vanished."""
     result = export_jobs.sweep_export_files()
     return {"files": result.files_deleted, "expired": result.jobs_expired, "abandoned": result.jobs_abandoned}
+
+
+@shared_task(**time_limits("enrollment.tasks.send_reminders"))
+def send_reminders() -> dict:
+    """Every REMINDER_SEND_EVERY_SECONDS: queue the family reminders due, send a batch inside district hours.
+    Claimed rows and the unique (baby, step) make a redelivered run send nothing twice."""
+    result = reminders.send_reminders()
+    return {"queued": result.queued, "sent": result.sent, "retried": result.retried, "failed": result.failed}

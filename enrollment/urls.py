@@ -1,9 +1,14 @@
 from django.urls import path
 
-from enrollment import views, views_bpjs, views_exports, views_notifications, views_pbi
+from enrollment import views, views_bpjs, views_exports, views_notifications, views_pbi, views_reminders
 
 app_name = "enrollment"
 urlpatterns = [
+    path("pesan/<int:pk>/kirim-ulang/", views_reminders.resend, name="reminder_resend"),
+    path("bayi/<int:newborn_pk>/kartu/", views_reminders.reminder_card, name="reminder_card"),
+    path("bayi/<int:newborn_pk>/kartu.pdf", views_reminders.reminder_card_pdf, name="reminder_card_pdf"),
+    path("webhook/pengingat/status/", views_reminders.delivery_status, name="reminder_status_webhook"),
+    path("webhook/pengingat/masuk/", views_reminders.inbound, name="reminder_inbound_webhook"),
     path("", views.worklist, name="worklist"),
     path("perlu-aktivasi-ulang/", views.worklist, {"kind": "aktivasi"}, name="worklist_reactivation"),
     path("nik-terbit/", views.worklist, {"kind": "bpjs"}, name="worklist_bpjs"),

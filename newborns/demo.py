@@ -323,7 +323,8 @@ class _District:
         return f"{prefix}{self.serials['KK' + prefix]:04d}"
 
     def phone(self) -> str:
-        return f"{self.rng.choice(PHONE_PREFIXES)}{self.rng.randrange(10**8):08d}"
+        """A mobile number as every write path stores it (E.164, ``newborns.validators.normalize_phone``)."""
+        return f"+62{self.rng.choice(PHONE_PREFIXES)[1:]}{self.rng.randrange(10**8):08d}"
 
     def jkn_number(self) -> str:
         while (number := f"000{self.rng.randrange(10**10):010d}") in self.jkn_numbers:

@@ -40,6 +40,11 @@ class BirthForm(GuardedTextFormMixin, BootstrapFormMixin, forms.Form):
     phone = forms.CharField(
         label=_("Nomor HP keluarga"), max_length=20, required=False, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )
+    reminder_consent = forms.BooleanField(
+        label=_("Ibu setuju menerima pengingat batas JKN lewat WhatsApp/SMS ke nomor ini"),
+        required=False,
+        help_text=_("Keluarga dapat berhenti kapan saja dengan membalas STOP."),
+    )
     kecamatan = RegionChoiceField(label=_("Kecamatan domisili"), queryset=Region.objects.none(), required=False)
     desa = RegionChoiceField(label=_("Desa/kelurahan domisili"), queryset=Region.objects.none())
     birth_date = forms.DateField(label=_("Tanggal lahir"), widget=DATE_INPUT)
@@ -118,6 +123,15 @@ class BirthForm(GuardedTextFormMixin, BootstrapFormMixin, forms.Form):
         value = self.cleaned_data["kk_number"]
         return self._check_number(validators.validate_kk_number, value) if value else ""
 
+    def clean_phone(self):
+        return validators.normalize_phone(self.cleaned_data["phone"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reminder_consent") and "phone" in data and not data["phone"]:
+            self.add_error("phone", _("Isi nomor HP keluarga agar pengingat dapat dikirim."))
+        return data
+
     def clean_mother_jkn_number(self):
         value = self.cleaned_data["mother_jkn_number"]
         return validators.validate_jkn_number(value) if value else ""
@@ -158,7 +172,14 @@ class CorrectionForm(BirthForm):
         required=False,
         help_text=_("Wajib bila mengubah data lahir atau ibu, mis. salah input saat mencatat."),
     )
-    NOT_CORRECTED_HERE = ("kk_number", "phone", "mother_jkn_number", "mother_jkn_segment", "submission_key")
+    NOT_CORRECTED_HERE = (
+        "kk_number",
+        "phone",
+        "reminder_consent",
+        "mother_jkn_number",
+        "mother_jkn_segment",
+        "submission_key",
+    )
 
     def __init__(self, *args, user, newborn, **kwargs):
         initial = {f: getattr(newborn, f) for f in ("sex", "birth_date", "birth_time", "birth_order", "weight_grams")}
@@ -263,3 +284,13 @@ class IdentityAccessFilterForm(BootstrapFormMixin, forms.Form):
         if not self.is_valid():
             return None
         return {"by": self.cleaned_data["pengguna"], "newborn": self.cleaned_data["bayi"]}
+
+
+class ReminderContactForm(GuardedTextFormMixin, BootstrapFormMixin, forms.Form):
+    """The family's number and the mother's consent, changed on the baby's page (e.g. at KN1)."""
+
+    phone = BirthForm.base_fields["phone"]
+    reminder_consent = BirthForm.base_fields["reminder_consent"]
+
+    def clean_phone(self):
+        return validators.normalize_phone(self.cleaned_data["phone"])

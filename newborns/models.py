@@ -37,6 +37,17 @@ class DocumentStatus(models.TextChoices):
     NIK_TERBIT = "nik_terbit", _("NIK terbit")
 
 
+class StopSource(models.TextChoices):
+    REPLY = "balasan", _("Balasan STOP dari keluarga")
+    STAFF = "petugas", _("Petugas di halaman bayi")
+
+
+class MotherQuerySet(models.QuerySet):
+    def reachable(self):
+        """Mothers who agreed to reminders, did not stop them and have a mobile number."""
+        return self.filter(reminder_consent_at__isnull=False, reminders_stopped_at__isnull=True).exclude(phone="")
+
+
 class Mother(models.Model):
     nik = models.CharField(_("NIK ibu"), max_length=16, unique=True)
     name = models.CharField(_("nama ibu"), max_length=100)
@@ -47,9 +58,33 @@ class Mother(models.Model):
     )
     jkn_number = models.CharField(_("nomor kartu JKN ibu"), max_length=13, blank=True)
     jkn_segment = models.CharField(_("segmen JKN ibu"), max_length=10, choices=Segment.choices, blank=True)
+    # Reminders to the family (UU PDP): the mother's consent and who recorded it; a STOP reply or staff on the
+    # baby's page withdraws it, also with who and when. No consent, or stopped: no message.
+    reminder_consent_at = models.DateTimeField(_("setuju menerima pengingat pada"), null=True, blank=True)
+    reminder_consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("persetujuan dicatat oleh"),
+    )
+    reminders_stopped_at = models.DateTimeField(_("pengingat dihentikan pada"), null=True, blank=True)
+    reminders_stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("pengingat dihentikan oleh"),
+    )
+    reminders_stop_source = models.CharField(
+        _("cara penghentian"), max_length=10, choices=StopSource.choices, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = MotherQuerySet.as_manager()
     history = HistoricalRecords(verbose_name=_("riwayat ibu"), verbose_name_plural=_("riwayat ibu"))
 
     class Meta:
@@ -58,6 +93,10 @@ class Mother(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def can_be_reminded(self) -> bool:
+        return bool(self.phone and self.reminder_consent_at and not self.reminders_stopped_at)
 
 
 def as_identity_number(text: str) -> str:

@@ -95,3 +95,10 @@ def access_log(user, *, by=None, newborn=None):
     if newborn is not None:
         rows = rows.filter(newborn=newborn)
     return rows.order_by("-at", "-id")
+
+
+def mask_phone(value: str) -> str:
+    """A phone number for lists and logs: the operator prefix and the last three digits (``+62812*****890``)."""
+    if not value:
+        return ""
+    return value[:6] + "*" * max(len(value) - 9, 0) + value[-3:]

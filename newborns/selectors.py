@@ -95,7 +95,8 @@ QUIET_FIELDS = {
     "voided_by",
     "void_reason",
 }
-MOTHER_FIELDS = ("nik", "name", "kk_number", "phone", "desa")
+# The mother's consent to reminders and its withdrawal show in the timeline with who recorded them and why.
+MOTHER_FIELDS = ("nik", "name", "kk_number", "phone", "desa", "reminder_consent_at", "reminders_stopped_at")
 # Identity numbers: never whole in the timeline, whoever reads it.
 MASKED_FIELDS = {"nik", "kk_number"}
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from newborns import validators
 from newborns.events import announce_birth_changed
-from newborns.models import Mother, Newborn
+from newborns.models import Mother, Newborn, StopSource
 from newborns.naming import normalize_name, temporary_name
 from newborns.privacy import mask_name
 from sejagad.models import Facility, Region, User
@@ -76,6 +76,7 @@ def register_birth(
     submission_key: uuid.UUID | None = None,
     confirmed: bool = False,
     confirm_mother_name: bool = False,
+    reminder_consent: bool = False,
 ) -> BirthRegistration:
     """A birth is recorded once per mother, date and birth order (a database constraint, so two
     simultaneous sends cannot both land); a resent form with the same submission key returns the first."""
@@ -85,8 +86,13 @@ def register_birth(
     _check_desa(by, desa)
     _check_facility(by, facility)
     _check_mother_age(mother_nik, birth_date, confirmed)
+    phone = _checked_phone(phone)
     # A later birth may omit what the first one recorded; only what is given overwrites.
     given = {"kk_number": kk_number, "phone": phone, "jkn_number": mother_jkn_number, "jkn_segment": mother_jkn_segment}
+    if reminder_consent:
+        if not phone:
+            raise ValidationError({"phone": _("Isi nomor HP keluarga agar pengingat dapat dikirim.")})
+        given |= _consent_fields(by)
     mother = _mother_for_birth(
         by=by,
         nik=mother_nik,
@@ -127,6 +133,24 @@ def register_birth(
     newborn.refresh_from_db(fields=["temporary_name"])
     announce_birth_changed(newborn.pk)
     return BirthRegistration(newborn, created=True)
+
+
+def _checked_phone(phone: str) -> str:
+    try:
+        return validators.normalize_phone(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.error_list}) from None
+
+
+def _consent_fields(by: User) -> dict:
+    """The mother's consent to reminders, with who recorded it and when; a consent given again lifts a stop."""
+    return {
+        "reminder_consent_at": timezone.now(),
+        "reminder_consent_by": by,
+        "reminders_stopped_at": None,
+        "reminders_stopped_by": None,
+        "reminders_stop_source": "",
+    }
 
 
 def _check_desa(by: User, desa: Region) -> None:
@@ -476,3 +500,69 @@ def record_documents(
         newborn.save(update_fields=[*changed, "updated_at"])
         announce_birth_changed(newborn.pk)
     return newborn
+
+
+@transaction.atomic
+def set_reminder_contact(*, newborn: Newborn, by: User, phone: str, consent: bool) -> Mother:
+    """The family's number and the mother's consent, changed from the baby's page or the API: the number is
+    normalised as at registration; giving consent records who and when, withdrawing it stops the reminders."""
+    if not (can(by, Capability.REGISTER_BIRTHS) or can(by, Capability.CORRECT_BIRTHS)):
+        raise ValidationError(_("Anda tidak dapat mengubah nomor HP atau persetujuan pengingat."))
+    if not Newborn.objects.within_reach_of(by).filter(pk=newborn.pk).exists():
+        raise ValidationError(_("Bayi ini di luar wilayah atau fasilitas Anda."))
+    mother = Mother.objects.select_for_update().get(pk=newborn.mother_id)
+    phone = _checked_phone(phone)
+    if consent and not phone:
+        raise ValidationError({"phone": _("Isi nomor HP keluarga agar pengingat dapat dikirim.")})
+    updates: dict = {"phone": phone}
+    if consent and not mother.can_be_reminded:
+        updates |= _consent_fields(by)
+    elif not consent and mother.reminder_consent_at and not mother.reminders_stopped_at:
+        updates |= _stop_fields(by, StopSource.STAFF)
+    changed = [field for field, value in updates.items() if getattr(mother, field) != value]
+    if changed:
+        for field in changed:
+            setattr(mother, field, updates[field])
+        mother._history_user = by
+        mother._change_reason = _("Nomor HP atau persetujuan pengingat diubah")
+        mother.save(update_fields=[*changed, "updated_at"])
+    return mother
+
+
+STOP_FIELDS = ("reminders_stopped_at", "reminders_stopped_by", "reminders_stop_source")
+
+
+def _stop_fields(by: User | None, source: str) -> dict:
+    return {"reminders_stopped_at": timezone.now(), "reminders_stopped_by": by, "reminders_stop_source": source}
+
+
+@transaction.atomic
+def stop_reminders(*, newborn: Newborn, by: User) -> Mother:
+    """Staff on the baby's page stop the family's reminders (the family asked in person)."""
+    mother = Mother.objects.select_for_update().get(pk=newborn.mother_id)
+    if mother.reminders_stopped_at:
+        return mother
+    for field, value in _stop_fields(by, StopSource.STAFF).items():
+        setattr(mother, field, value)
+    mother._history_user = by
+    mother._change_reason = _("Pengingat dihentikan oleh petugas")
+    mother.save(update_fields=[*STOP_FIELDS, "updated_at"])
+    return mother
+
+
+@transaction.atomic
+def stop_reminders_for_phone(phone: str) -> int:
+    """A STOP reply from a number stops the reminders of every mother with that number; returns how many."""
+    try:
+        phone = validators.normalize_phone(phone)
+    except ValidationError:
+        return 0
+    if not phone:
+        return 0
+    mothers = list(Mother.objects.select_for_update().filter(phone=phone, reminders_stopped_at__isnull=True))
+    for mother in mothers:  # a number is one family: one or two mothers, not a table
+        for field, value in _stop_fields(None, StopSource.REPLY).items():
+            setattr(mother, field, value)
+        mother._change_reason = _("Keluarga membalas STOP")
+        mother.save(update_fields=[*STOP_FIELDS, "updated_at"])
+    return len(mothers)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.newborn_detail, name="detail"),
     path("<int:pk>/ubah/", views.newborn_edit, name="edit"),
     path("<int:pk>/dokumen/", views.newborn_documents, name="documents"),
+    path("<int:pk>/kontak/", views.newborn_contact, name="contact"),
     path("<int:pk>/batalkan/", views.newborn_void, name="void"),
     path("<int:pk>/pulihkan/", views.newborn_restore, name="restore"),
     path("<int:pk>/satusehat/kirim-ulang/", views.satusehat_retry, name="satusehat_retry"),

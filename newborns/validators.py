@@ -6,6 +6,7 @@ keeps the code of the kecamatan that first issued it, even after that kecamatan 
 """
 
 import datetime
+import re
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
@@ -177,3 +178,33 @@ def validate_weight(value: int) -> int:
             _("Berat lahir harus antara %(min)s dan %(max)s gram.") % {"min": "300", "max": "7.000"}, code="weight"
         )
     return value
+
+
+# An Indonesian mobile number: 8, a 2-digit operator code, then 7 to 10 more digits (0812 3456 789 up to
+# 0812 3456 78901); written 08..., 628... or +628....
+MOBILE_RE = re.compile(r"8[1-9][0-9]{7,10}", re.ASCII)
+PHONE_SEPARATORS = str.maketrans("", "", " ()/\u00a0")
+
+
+def normalize_phone(value: str) -> str:
+    """The family's mobile number in E.164 (``+6281234567890``) from ``0812-3456-7890``, ``62 812...`` or
+    ``+62 812...``; "" stays "". Anything else is refused with an Indonesian message."""
+    raw = text.clean_number(str(value or "").translate(PHONE_SEPARATORS))
+    if not raw:
+        return ""
+    national = None
+    if raw.startswith("+62"):
+        national = raw[3:]
+    elif raw.startswith("62"):
+        national = raw[2:]
+    elif raw.startswith("0"):
+        national = raw[1:]
+    if national is None or not MOBILE_RE.fullmatch(national):
+        raise ValidationError(
+            _(
+                "Nomor HP tidak dikenali. Tulis nomor seluler Indonesia, mis. 0812 3456 7890, "
+                "62812 3456 7890 atau +62 812 3456 7890."
+            ),
+            code="phone",
+        )
+    return "+62" + national

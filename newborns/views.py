@@ -15,6 +15,7 @@ from newborns.forms import (
     IdentityAccessFilterForm,
     NewbornFilterForm,
     ReasonForm,
+    ReminderContactForm,
 )
 from newborns.models import AccessPoint, IdentityAccess, Newborn
 from sejagad import search
@@ -105,7 +106,8 @@ def _reachable(user):
 
 @capability_required(Capability.VIEW_NEWBORNS)
 def newborn_detail(request, pk):
-    baby = get_object_or_404(_reachable(request.user), pk=pk)
+    # The reminders the enrollment app sent to the family, read through the relation it declares (no import).
+    baby = get_object_or_404(_reachable(request.user).prefetch_related("reminder_messages__step"), pk=pk)
     privacy.log_identity_access(user=request.user, where=AccessPoint.DETAIL, newborn_ids=[baby.pk])
     return render(
         request,
@@ -115,6 +117,9 @@ def newborn_detail(request, pk):
             "timeline": selectors.timeline(baby),
             "can_correct": services.can_correct(request.user, baby) and not baby.is_voided,
             "satusehat": selectors.satusehat_state(baby),
+            "contact_form": ReminderContactForm(
+                initial={"phone": baby.mother.phone, "reminder_consent": baby.mother.can_be_reminded}
+            ),
         },
     )
 
@@ -128,6 +133,24 @@ def satusehat_retry(request, pk):
         messages.success(request, _("Data %(name)s dikirim ulang ke SATUSEHAT.") % {"name": baby.temporary_name})
     else:
         messages.info(request, _("Tidak ada kiriman SATUSEHAT yang galat untuk bayi ini."))
+
+
+def newborn_contact(request, pk):
+    """The family's number and the mother's consent to reminders, from the baby's page."""
+    baby = get_object_or_404(Newborn.objects.in_scope_of(request.user), pk=pk)
+    form = ReminderContactForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        data = form.cleaned_data
+        services.set_reminder_contact(
+            newborn=baby, by=request.user, phone=data["phone"], consent=data["reminder_consent"]
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Nomor HP dan persetujuan pengingat disimpan."))
     return redirect("newborns:detail", pk=baby.pk)
 
 

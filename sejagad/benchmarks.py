@@ -79,6 +79,7 @@ def _reference_tables() -> set[str]:
         Permission._meta.db_table,
         apps.get_model("sejagad", "Region")._meta.db_table,
         apps.get_model("coverage", "UhcCriterion")._meta.db_table,
+        apps.get_model("enrollment", "ReminderStep")._meta.db_table,  # the default reminder schedule
         MARKER_TABLE,
     }
 
@@ -158,7 +159,12 @@ def generate_newborns(n: int, desa_prefix: str = "73.22.") -> None:
     400 days, spread evenly over the loaded desa whose code starts with ``desa_prefix`` (all when empty)."""
     Mother, Newborn = apps.get_model("newborns", "Mother"), apps.get_model("newborns", "Newborn")
     Region = apps.get_model("sejagad", "Region")
-    tables = [m._meta.db_table for app in ("enrollment", "newborns") for m in apps.get_app_config(app).get_models()]
+    tables = [
+        m._meta.db_table
+        for app in ("enrollment", "newborns")
+        for m in apps.get_app_config(app).get_models()
+        if m._meta.db_table not in _reference_tables()
+    ]
     today = timezone.localdate()
     with connection.cursor() as c:
         c.execute("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE")

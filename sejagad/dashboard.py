@@ -62,10 +62,6 @@ def _children(region: Region) -> list[Region]:
     )
 
 
-def _share(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
-
-
 def _list_url(name: str, region: Region, period: Period, **extra) -> str:
     """The list behind a figure, with the figure's region and birth months (``AreaPeriodFilterMixin``)."""
     query = {"wilayah": region.code, "dari": f"{period.start:%Y-%m}", "sampai": f"{period.end:%Y-%m}", **extra}
@@ -101,8 +97,8 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
     babies = _babies(user, area, today)
     counts = babies["counts"]
     figures = counts["totals"]
-    figures["registered_in_time_pct"] = _share(figures["registered_in_time"], figures["registration_due"])
-    figures["nik_in_time_pct"] = _share(figures["nik_in_time"], figures["nik_due"])
+    figures["registered_in_time_pct"] = enrollment.share(figures["registered_in_time"], figures["registration_due"])
+    figures["nik_in_time_pct"] = enrollment.share(figures["nik_in_time"], figures["nik_due"])
     per_level = {level.value: figures[f"level_{level.value}"] for level in AT_RISK}
     figures["at_risk"] = sum(per_level.values())
     context = {
@@ -141,6 +137,8 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
         "at_risk": babies["at_risk"],
         "coverage": None,
         "deadline_check": enrollment.deadline_check(),
+        # Reminders to families (issue 13): reach and deadlines met per puskesmas, one GROUP BY.
+        "reminder_reach": enrollment.reminder_reach_by_facility(user, today=today, **area),
     }
     children = _children(region)
     snapshots = {}

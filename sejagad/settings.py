@@ -224,6 +224,7 @@ JOB_TIME_LIMITS = {
     # 1 M rows at openpyxl's ~5,700 rows/s is about 3 minutes; room for a slow disk and a busy worker.
     "enrollment.tasks.build_worklist_export": env.int("EXPORT_JOB_TIME_LIMIT", default=15 * 60),
     "enrollment.tasks.sweep_export_files": env.int("SWEEP_TIME_LIMIT", default=2 * 60),
+    "enrollment.tasks.send_reminders": env.int("REMINDER_JOB_TIME_LIMIT", default=5 * 60),
 }
 # Any other task (none today) gets this one.
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=10 * 60)
@@ -270,6 +271,11 @@ CELERY_BEAT_SCHEDULE = {
     "flag-deadlines-catch-up": {"task": "enrollment.tasks.catch_up_flag_deadlines", "schedule": crontab(minute=15)},
     # Deletes XLSX exports older than EXPORT_FILE_HOURS and fails jobs whose worker vanished.
     "sweep-export-files": {"task": "enrollment.tasks.sweep_export_files", "schedule": crontab(minute=45)},
+    # Queues the family reminders that fall due and sends a batch; does nothing outside REMINDER_HOURS.
+    "send-reminders": {
+        "task": "enrollment.tasks.send_reminders",
+        "schedule": env.int("REMINDER_SEND_EVERY_SECONDS", default=600),
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------------
@@ -333,6 +339,50 @@ SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 DISTRICT_CODE = env.str("DISTRICT_CODE", default="73.22")
 # Demo users (password "sejagad-demo") exist only on the embedded default, or when asked for.
 DEMO_USERS = env.bool("DEMO_USERS", default=DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+
+# --- Reminders to families (WhatsApp/SMS) --------------------------------------------------------
+# Messages go out only between these local hours (TIME_ZONE), at most REMINDERS_PER_DAY a day in all.
+REMINDER_HOURS = (env.int("REMINDER_HOUR_START", default=8), env.int("REMINDER_HOUR_END", default=20))
+REMINDERS_PER_DAY = env.int("REMINDERS_PER_DAY", default=1000)
+REMINDER_BATCH_SIZE = env.int("REMINDER_BATCH_SIZE", default=50)
+# A failed send is tried again after 5, 10, 20, ... minutes, up to REMINDER_MAX_ATTEMPTS times in all.
+REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
+REMINDER_RETRY_SECONDS = env.int("REMINDER_RETRY_SECONDS", default=300)
+# A step missed (beat down, outside hours, the cap) is still sent this many days after its day, never later.
+REMINDER_CATCH_UP_DAYS = env.int("REMINDER_CATCH_UP_DAYS", default=3)
+# How long a sender holds the rows it claimed before another may take them (above a batch's sending time).
+REMINDER_CLAIM_SECONDS = env.int("REMINDER_CLAIM_SECONDS", default=600)
+# What the messages tell the family (placeholders {kantor_dukcapil} and {kanal_bpjs}, and the card).
+REMINDER_DUKCAPIL_OFFICE = env.str(
+    "REMINDER_DUKCAPIL_OFFICE", default="Kantor Disdukcapil Kabupaten Luwu Utara di Masamba, atau petugas desa"
+)
+REMINDER_BPJS_CHANNELS = env.str(
+    "REMINDER_BPJS_CHANNELS",
+    default="aplikasi Mobile JKN, WhatsApp PANDAWA 0811-8165-165, atau kantor BPJS Kesehatan terdekat",
+)
+# The gateway: "file" (the embedded default: writes what would be sent under SEJAGAD_VAR_DIR/reminders) or
+# "http" (any WhatsApp/SMS gateway taking a JSON POST; see README "Menghubungkan gateway").
+REMINDER_GATEWAY = env.str("REMINDER_GATEWAY", default="file")
+REMINDER_FILES_DIR = Path(env.str("REMINDER_FILES_DIR", default=str(VAR_DIR / "reminders")))
+REMINDER_GATEWAY_URL = env.str("REMINDER_GATEWAY_URL", default="")
+REMINDER_GATEWAY_TOKEN = env.str("REMINDER_GATEWAY_TOKEN", default="")
+REMINDER_GATEWAY_AUTH_HEADER = env.str("REMINDER_GATEWAY_AUTH_HEADER", default="Authorization")
+REMINDER_GATEWAY_AUTH_VALUE = env.str("REMINDER_GATEWAY_AUTH_VALUE", default="Bearer {token}")
+# The JSON body; string values may hold {to} (+62...), {to_local} (08...), {to_digits} (62...), {message},
+# {ref} (our id of the message) and {token}.
+REMINDER_GATEWAY_BODY = env.str(
+    "REMINDER_GATEWAY_BODY", default='{"to": "{to}", "message": "{message}", "ref": "{ref}"}'
+)
+# Where the gateway's answer holds its message id (dots go down: "data.id", "messages.0.id").
+REMINDER_GATEWAY_ID_FIELD = env.str("REMINDER_GATEWAY_ID_FIELD", default="id")
+REMINDER_GATEWAY_TIMEOUT = env.float("REMINDER_GATEWAY_TIMEOUT", default=10.0)
+# The gateway's calls back (delivery status, replies) must carry this secret (header X-Webhook-Secret or
+# ?secret=); empty refuses every call.
+REMINDER_WEBHOOK_SECRET = env.str("REMINDER_WEBHOOK_SECRET", default="")
+REMINDER_STATUS_ID_FIELD = env.str("REMINDER_STATUS_ID_FIELD", default="id")
+REMINDER_STATUS_FIELD = env.str("REMINDER_STATUS_FIELD", default="status")
+REMINDER_INBOUND_FROM_FIELD = env.str("REMINDER_INBOUND_FROM_FIELD", default="from")
+REMINDER_INBOUND_TEXT_FIELD = env.str("REMINDER_INBOUND_TEXT_FIELD", default="message")
 
 LOGGING = {
     "version": 1,

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from newborns import validators
 from newborns.models import DocumentStatus, Newborn, Segment, Sex
-from newborns.privacy import mask_number
+from newborns.privacy import mask_number, mask_phone
 from sejagad.models import Facility, Region, RegionLevel, User
 from sejagad.roles import Role
 from sejagad.text import GuardedTextSerializerMixin, clean_number
@@ -20,6 +20,8 @@ class MotherSerializer(serializers.Serializer):
     nik = serializers.CharField(read_only=True)
     kk_number = serializers.CharField(read_only=True)
     phone = serializers.CharField(read_only=True)
+    reminder_consent = serializers.BooleanField(source="can_be_reminded", read_only=True)
+    reminders_stopped_at = serializers.DateTimeField(read_only=True)
 
 
 class NewbornSerializer(serializers.ModelSerializer):
@@ -77,6 +79,7 @@ class NewbornSerializer(serializers.ModelSerializer):
             for numbers, field in ((data, "nik"), (data["mother"], "nik"), (data["mother"], "kk_number")):
                 if numbers[field]:
                     numbers[field] = mask_number(numbers[field])
+            data["mother"]["phone"] = mask_phone(data["mother"]["phone"])
         return data
 
 
@@ -132,7 +135,18 @@ class NewbornCreateSerializer(_ConfirmableSerializer):
         max_length=13,
         help_text=gettext_lazy("Kode Kemendagri desa/kelurahan domisili, mis. 73.22.03.2004 atau 7322032004."),
     )
-    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(
+        max_length=30,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=gettext_lazy("Nomor HP keluarga: 08..., 62... atau +62...; disimpan sebagai +62..."),
+    )
+    reminder_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=gettext_lazy("Ibu setuju menerima pengingat batas JKN lewat WhatsApp/SMS (butuh nomor HP)."),
+    )
     mother_jkn_number = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     mother_jkn_segment = serializers.ChoiceField(choices=Segment.choices, required=False, allow_blank=True, default="")
     confirm_mother_name = serializers.BooleanField(
@@ -156,6 +170,9 @@ class NewbornCreateSerializer(_ConfirmableSerializer):
 
     def validate_mother_jkn_number(self, value: str) -> str:
         return validators.validate_jkn_number(value) if value else ""
+
+    def validate_phone(self, value: str) -> str:
+        return validators.normalize_phone(value)
 
     def validate_birth_date(self, value):
         return validators.validate_birth_date(value)
@@ -220,6 +237,16 @@ class NewbornUpdateSerializer(GuardedTextSerializerMixin, serializers.Serializer
         data = dict(self.validated_data)
         data["confirmed"] = data.pop("confirm_warnings", False)
         return data
+
+
+class ReminderContactSerializer(GuardedTextSerializerMixin, serializers.Serializer):
+    """The family's number and the mother's consent to reminders (services.set_reminder_contact)."""
+
+    phone = serializers.CharField(max_length=30, allow_blank=True)
+    reminder_consent = serializers.BooleanField()
+
+    def validate_phone(self, value: str) -> str:
+        return validators.normalize_phone(value)
 
 
 class ReasonSerializer(GuardedTextSerializerMixin, serializers.Serializer):

@@ -23,6 +23,7 @@ from newborns.api.serializers import (
     NewbornSerializer,
     NewbornUpdateSerializer,
     ReasonSerializer,
+    ReminderContactSerializer,
 )
 from newborns.models import AccessPoint, DocumentStatus, Newborn
 from sejagad.access import HasCapability
@@ -149,6 +150,11 @@ _duplicate_response = OpenApiResponse(
         request=SearchSerializer,
         responses=NewbornSerializer(many=True),
     ),
+    contact=extend_schema(
+        summary=gettext_lazy("Ubah nomor HP keluarga dan persetujuan pengingat"),
+        request=ReminderContactSerializer,
+        responses=NewbornSerializer,
+    ),
     documents=extend_schema(
         summary=gettext_lazy("Catat dokumen Dukcapil (KK, akta, NIK)"),
         request=NewbornDocumentsSerializer,
@@ -174,6 +180,7 @@ class NewbornViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         "update": NewbornUpdateSerializer,
         "partial_update": NewbornUpdateSerializer,
         "documents": NewbornDocumentsSerializer,
+        "contact": ReminderContactSerializer,
     }
     pagination_class = NewbornPagination
     filterset_class = NewbornFilter
@@ -275,6 +282,22 @@ class NewbornViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer.is_valid(raise_exception=True)
         try:
             newborn = service(newborn=newborn, by=self.request.user, reason=serializer.validated_data["reason"])
+        except DjangoValidationError as exc:
+            raise ValidationError(as_serializer_error(exc)) from None
+        return self._render(newborn)
+
+    @action(detail=True, methods=["patch"], required_capability=Capability.REGISTER_BIRTHS)
+    def contact(self, request, pk=None):
+        newborn = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.set_reminder_contact(
+                newborn=newborn,
+                by=request.user,
+                phone=serializer.validated_data["phone"],
+                consent=serializer.validated_data["reminder_consent"],
+            )
         except DjangoValidationError as exc:
             raise ValidationError(as_serializer_error(exc)) from None
         return self._render(newborn)

@@ -221,7 +221,7 @@ def test_a_known_nik_with_another_name_asks_for_confirmation_and_renames_only_th
 
 def test_a_mother_outside_the_users_scope_is_never_overwritten(district):
     home = BidanFactory()
-    register(by=home, mother_name="Siti Aminah", kk_number="7322030101200001", phone="0811")
+    register(by=home, mother_name="Siti Aminah", kk_number="7322030101200001", phone="081100000001")
     stranger = BidanFactory(facility=Facility.objects.get(code="PKM-732211"))
     with pytest.raises(ValidationError, match=r"S\*\*\* A\*\*\*\*\*") as refused:
         register(
@@ -236,12 +236,12 @@ def test_a_mother_outside_the_users_scope_is_never_overwritten(district):
         by=stranger,
         mother_name="Siti Aminah",
         birth_date=days_ago(1),
-        phone="0899",
+        phone="089900000002",
         facility=Facility.objects.get(code="PKM-732211"),
         desa=Region.objects.get(code="73.22.11.2002"),
     )
     mother = Mother.objects.get()
-    assert (mother.phone, mother.desa_id) == ("0811", "73.22.03.2004")
+    assert (mother.phone, mother.desa_id) == ("+6281100000001", "73.22.03.2004")
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from newborns.demo import seed_demo_births
 from newborns.models import Mother, Newborn
-from newborns.validators import validate_baby_nik, validate_mother_nik
+from newborns.validators import normalize_phone, validate_baby_nik, validate_mother_nik
 from sejagad.demo import DEMO_DISTRICT, seed_demo_facilities, seed_demo_users
 from sejagad.models import FacilityKind, Region, User
 from sejagad.services import load_regions
@@ -210,3 +210,9 @@ def test_seeded_births_keep_the_times_the_demo_drew(seeded, babies):
     recorded_on = {timezone.localtime(b.created_at).date() for b in babies}
     assert len(recorded_on) > 300  # spread over the year, not all stamped at the seeding minute
     assert all(b.updated_at >= b.created_at for b in babies)
+
+
+def test_demo_phone_numbers_are_stored_in_e164_as_every_write_path_stores_them(seeded, babies):
+    phones = list(Mother.objects.exclude(phone="").values_list("phone", flat=True))
+    assert phones
+    assert all(normalize_phone(phone) == phone for phone in phones)

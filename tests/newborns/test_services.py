@@ -198,7 +198,7 @@ def test_scope_bidan_sees_her_facility_and_her_attended_births(district):
 def test_a_later_birth_without_phone_keeps_the_mothers_phone(district):
     register(phone="081234567890", birth_date=TODAY() - datetime.timedelta(days=300))
     register(phone="", birth_date=TODAY() - datetime.timedelta(days=3))
-    assert Mother.objects.get().phone == "081234567890"
+    assert Mother.objects.get().phone == "+6281234567890"
 
 
 @pytest.mark.django_db

@@ -9,7 +9,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from coverage.models import CoverageImport, ImportKind, ImportStatus
-from enrollment.models import Digest, ExportJob, ExportJobStatus, Notification, PbiProposal, Reconciliation
+from enrollment.models import (
+    Digest,
+    ExportJob,
+    ExportJobStatus,
+    Notification,
+    PbiProposal,
+    Reconciliation,
+    ReminderMessage,
+    ReminderStep,
+)
 from sejagad.roles import Capability as C
 from sejagad.roles import Role, can
 from tests.factories import BidanFactory, UserFactory, register
@@ -23,6 +32,9 @@ LOGIN = "signed in"  # no capability: any signed-in user
 # reset by e-mail: tests/sejagad/test_everyday.py; the app's manifest and service worker, which hold no data:
 # tests/sejagad/test_pwa.py).
 EXCLUDED = {"login", "logout", "healthz", "set_language", "api-token", "service_worker", "manifest"} | {
+    # Called by the WhatsApp/SMS gateway with a shared secret, not by a role (tests/enrollment/test_reminders.py).
+    "enrollment:reminder_status_webhook",
+    "enrollment:reminder_inbound_webhook",
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",
@@ -78,6 +90,20 @@ def own_digest(world, user):
     return {"pk": Digest.objects.create(recipient=user, day=timezone.localdate()).pk}
 
 
+def failed_reminder(world, user):
+    step, _ = ReminderStep.objects.get_or_create(
+        code="uji", defaults={"name": "Uji", "trigger": "after_birth", "days": 1, "template": "Halo {nama_bayi}"}
+    )
+    message, _ = ReminderMessage.objects.get_or_create(
+        newborn=world["baby"], step=step, defaults={"phone": "+6281234567890", "status": "failed"}
+    )
+    return {"pk": message.pk}
+
+
+def newborn_pk(world, user):
+    return {"newborn_pk": world["baby"].pk}
+
+
 def own_export_job(world, user):
     job = ExportJob.objects.create(user=user, kind="risiko", params={"kind": ["risiko"]}, fingerprint="uji")
     job.file.save("uji.xlsx", ContentFile(b"PK"), save=False)
@@ -98,6 +124,7 @@ TABLE = {
     "newborns:detail": (PAGE, "get", C.VIEW_NEWBORNS, baby, {200}),
     "newborns:edit": (PAGE, "get", C.REGISTER_BIRTHS, baby, {200}),
     "newborns:documents": (PAGE, "get", C.UPDATE_DOCUMENTS, baby, {200}),
+    "newborns:contact": (PAGE, "post", C.REGISTER_BIRTHS, baby, {302}),
     "newborns:void": (PAGE, "post", C.CORRECT_BIRTHS, baby, {200, 302}),
     "newborns:restore": (PAGE, "post", C.CORRECT_BIRTHS, baby, {200, 302}),
     "newborns:voided": (PAGE, "get", C.CORRECT_BIRTHS, None, {200}),
@@ -109,6 +136,9 @@ TABLE = {
     "enrollment:edit": (PAGE, "get", C.UPDATE_ENROLLMENT, enrollment, {200}),
     "enrollment:for_newborn": (PAGE, "get", C.UPDATE_ENROLLMENT, lambda w, u: {"newborn_pk": w["baby"].pk}, {302}),
     "enrollment:propose_pbi": (PAGE, "get", C.PROPOSE_PBI, enrollment, {200}),
+    "enrollment:reminder_resend": (PAGE, "post", C.VIEW_NEWBORNS, failed_reminder, {302}),  # refused with a message
+    "enrollment:reminder_card": (PAGE, "get", C.VIEW_NEWBORNS, newborn_pk, {200}),
+    "enrollment:reminder_card_pdf": (PAGE, "get", C.VIEW_NEWBORNS, newborn_pk, {200}),
     "enrollment:pbi_list": (PAGE, "get", C.PROPOSE_PBI, None, {200}),
     "enrollment:pbi_undo": (PAGE, "post", C.PROPOSE_PBI, own_pbi_proposal, {302}),
     "enrollment:pbi_export_csv": (PAGE, "get", C.PROPOSE_PBI, None, {200}),
@@ -152,6 +182,7 @@ TABLE = {
     "newborn-void": (API, "post", C.CORRECT_BIRTHS, baby, {400}),  # no reason given: refused, after the gate
     "newborn-restore": (API, "post", C.CORRECT_BIRTHS, baby, {400}),
     "newborn-documents": (API, "patch", C.UPDATE_DOCUMENTS, baby, {200, 400}),
+    "newborn-contact": (API, "patch", C.REGISTER_BIRTHS, baby, {200, 400}),
     "enrollment-list": (API, "get", C.VIEW_NEWBORNS, None, {200}),
     "enrollment-detail": (API, "get", C.VIEW_NEWBORNS, enrollment, {200}),
     "coverage-list": (API, "get", C.VIEW_COVERAGE, None, {200}),
