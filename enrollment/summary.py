@@ -126,7 +126,8 @@ def _recount(day: datetime.date, *, marked: QuerySet | None = None, since: datet
     kabupaten rows they add up to."""
     babies, rows = Newborn.objects.live(), BirthSummary.objects.all()
     if marked is not None:
-        kabupaten = marked.annotate(code=Substr("desa", 1, KABUPATEN_CODE)).values("code")
+        # A few hundred codes at most: as a list they let the kabupaten rows be found by index.
+        kabupaten = set(marked.annotate(code=Substr("desa", 1, KABUPATEN_CODE)).values_list("code", flat=True))
         marked = marked.values("desa")
         babies, rows = babies.filter(desa_id__in=marked), rows.filter(kabupaten__in=kabupaten)
     if since is not None:

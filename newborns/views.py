@@ -133,8 +133,11 @@ def satusehat_retry(request, pk):
         messages.success(request, _("Data %(name)s dikirim ulang ke SATUSEHAT.") % {"name": baby.temporary_name})
     else:
         messages.info(request, _("Tidak ada kiriman SATUSEHAT yang galat untuk bayi ini."))
+    return redirect("newborns:detail", pk=baby.pk)
 
 
+@require_POST
+@capability_required(Capability.REGISTER_BIRTHS)
 def newborn_contact(request, pk):
     """The family's number and the mother's consent to reminders, from the baby's page."""
     baby = get_object_or_404(Newborn.objects.in_scope_of(request.user), pk=pk)

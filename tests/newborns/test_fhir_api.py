@@ -145,7 +145,7 @@ def test_a_valid_bundle_registers_the_birth_at_the_systems_facility(system, sett
     assert baby.facility.code == "RSUD-7322" and baby.created_by == system
     assert (baby.birth_date, baby.birth_time, baby.weight_grams) == (born, datetime.time(0, 30), 3100)
     assert baby.temporary_name == "By. Ny. SITI AMINAH" and baby.desa_id == "73.22.03.2004"
-    assert baby.mother.phone == "081234567890" and baby.mother.kk_number == "7322030101200001"
+    assert baby.mother.phone == "+6281234567890" and baby.mother.kk_number == "7322030101200001"
     assert Enrollment.objects.filter(newborn=baby).exists()  # the membership is born with the birth
     assert SatusehatOutbox.objects.filter(newborn=baby).exists()
 
