@@ -146,9 +146,25 @@ def timeline(newborn: Newborn) -> list[dict]:
         else:
             what = _("%(field)s diubah dari %(old)s menjadi %(new)s") % {**label, "old": old, "new": new}
         history.append(_event(record, what))
+    history += _reminder_events(newborn)
     # Sorts are stable: one record's changes keep the fields' order, and a day's documents come before its edits.
     events += sorted(history, key=lambda e: e["at"])
     return sorted(events, key=lambda e: e["on"])
+
+
+def _reminder_events(newborn: Newborn) -> list[dict]:
+    """Each reminder the family was sent (or that failed or was stopped), read through the relation the
+    reminders app gives the baby, so ``newborns`` imports nothing of it; queued and skipped ones are not
+    events yet."""
+    events = []
+    for message in newborn.reminder_messages.select_related("step").exclude(status__in=["queued", "skipped"]):
+        at = message.delivered_at or message.sent_at or message.queued_at
+        what = _("Pengingat ke keluarga “%(step)s”: %(status)s") % {
+            "step": message.step.name,
+            "status": message.get_status_display(),
+        }
+        events.append({"on": timezone.localdate(at), "at": at, "what": what, "by": message.resent_by, "why": ""})
+    return events
 
 
 def _event(record, what: str, fallback_why: str = "") -> dict:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from enrollment import reminders, selectors
 from enrollment.models import Enrollment, EnrollmentStatus, MessageStatus, ReminderMessage, ReminderStep
+from newborns.selectors import timeline
 from sejagad.models import Facility, Region
 from sejagad.roles import Role
 from tests.enrollment.reminder_steps import ensure_default_steps
@@ -141,3 +142,15 @@ def test_a_family_that_stopped_is_not_offered_kirim_ulang(client, district):
     client.force_login(UserFactory(role=Role.STAF_DINKES))
     page = client.get(reverse("newborns:detail", args=[newborn.pk])).content.decode()
     assert "Kirim ulang" not in page and "Dihentikan" in page
+
+
+def test_the_babys_timeline_tells_each_message_sent_to_the_family(district):
+    newborn = baby(1, days_old=10)
+    sent(newborn, "selamat-hari-1", MessageStatus.DELIVERED)
+    sent(newborn, "daftar-h-7", MessageStatus.FAILED)
+    sent(newborn, "nik-h-30", MessageStatus.QUEUED)
+    told = [e["what"] for e in timeline(newborn)]
+    step = ReminderStep.objects.get
+    assert f"Pengingat ke keluarga \u201c{step(code='selamat-hari-1').name}\u201d: Diterima" in told
+    assert f"Pengingat ke keluarga \u201c{step(code='daftar-h-7').name}\u201d: Gagal" in told
+    assert not any(step(code="nik-h-30").name in what for what in told)  # still waiting: not an event yet
