@@ -8,6 +8,10 @@
 // it (saved, or already recorded); a refusal waits to be fixed, a lost signal or a server error waits to be
 // retried, an expired login waits for the next login. The form is read and written by field name, so a
 // field added to the form travels without a change here.
+//
+// With signal the birth takes the same road: it is kept here first, then sent at once. Saved, the page goes
+// to the new record; refused, the server's messages go beside the fields. If the signal drops during that one
+// send, the birth is already on the phone and waits like any other: nothing depends on one POST arriving.
 (function () {
   "use strict";
   var form = document.getElementById("form-kelahiran");
@@ -18,6 +22,7 @@
   var DB_NAME = "sejagad-offline", OUTBOX = "outbox", SENT = "sent", KEEP_SENT = 50;
   var NOT_SENT = { csrfmiddlewaretoken: true, kecamatan: true };  // kecamatan only narrows the desa list
   var RENAMED = { confirm_numbers: "confirm_warnings" };  // the form's name -> the API's name
+  var RENAMED_BACK = { confirm_warnings: "confirm_numbers" };
   var userId = box.dataset.user;
   var list = box.querySelector("[data-outbox-list]");
   var sentList = box.querySelector("[data-outbox-sent]");
@@ -26,6 +31,7 @@
   var sendButton = box.querySelector("[data-outbox-send]");
   var notice = document.getElementById("pesan-kotak-keluar");
   var editing = null;  // the key of the waiting birth loaded into the form for a fix
+  var direct = null;  // the key of the birth being sent at once from the form, which the sync leaves alone
   var syncing = false;
 
   function t(name, values) {
@@ -312,19 +318,23 @@
     var key = editing || newKey();
     pairs = pairs.filter(function (p) { return p[0] !== "submission_key"; }).concat([["submission_key", key]]);
     var existing = editing ? get(OUTBOX, editing) : Promise.resolve(null);
+    var entry = { key: key, user: userId, fields: pairs, status: "waiting", errors: null, message: "" };
     return existing.then(function (before) {
-      return put(OUTBOX, {
-        key: key, user: userId, fields: pairs, status: "waiting", errors: null, message: "",
-        enteredAt: before ? before.enteredAt : new Date().toISOString(),
-      });
+      entry.enteredAt = before ? before.enteredAt : new Date().toISOString();
+      return put(OUTBOX, entry);
     }).then(function () {
       editing = null;
-      form.reset();
-      var confirmBox = form.querySelector("[data-confirm-box]");
-      if (confirmBox) confirmBox.hidden = true;
-      freshFormKey();
-      form.querySelectorAll("select").forEach(function (s) { s.dispatchEvent(new Event("change", { bubbles: true })); });
+      return entry;
     });
+  }
+
+  // The birth is on the phone now: the form is emptied for the next one.
+  function resetForm() {
+    form.reset();
+    form.querySelectorAll("[data-confirm-box]").forEach(function (b) { b.hidden = true; });
+    form.querySelectorAll("[data-confirm-name-box]").forEach(function (b) { b.remove(); });  // asked for one mother
+    freshFormKey();
+    form.querySelectorAll("select").forEach(function (s) { s.dispatchEvent(new Event("change", { bubbles: true })); });
   }
 
   function enableButtons() {
@@ -342,20 +352,28 @@
       .then(function (ok) { clearTimeout(timer); return ok; });
   }
 
-  function keepOnPhone() {
+  function focusFirstError() {
+    var firstBad = form.querySelector(".is-invalid");
+    if (firstBad) firstBad.focus();
+  }
+
+  // The form's answers once the phone's checks pass; null (and the messages beside the fields) otherwise.
+  function checkedForm() {
     clearErrors();
     var pairs = readForm();
     var errors = check(pairs);
     var names = Object.keys(errors);
-    if (names.length) {
-      names.forEach(function (name) { showError(name, errors[name]); });
-      say(t("check_errors"), "danger");
-      enableButtons();
-      var firstBad = form.querySelector(".is-invalid");
-      if (firstBad) firstBad.focus();
-      return;
-    }
-    keep(pairs).then(function () {
+    if (!names.length) return pairs;
+    names.forEach(function (name) { showError(name, errors[name]); });
+    say(t("check_errors"), "danger");
+    enableButtons();
+    focusFirstError();
+    return null;
+  }
+
+  function keepOnPhone(pairs) {
+    keep(pairs).then(function (entry) {
+      resetForm();
       say(t("kept"), "info");
       enableButtons();
       return render();
@@ -373,18 +391,23 @@
     var token = cookie("csrftoken");
     if (token && form.elements.csrfmiddlewaretoken) form.elements.csrfmiddlewaretoken.value = token;
     event.preventDefault();
+    var pairs = checkedForm();
+    if (!pairs) return;
+    // A birth being fixed goes back through the outbox, whose list shows its answer.
     if (!navigator.onLine || editing) {
-      keepOnPhone();
+      keepOnPhone(pairs);
       return;
     }
     serverReachable().then(function (reachable) {
       if (!reachable) {
-        keepOnPhone();
+        keepOnPhone(pairs);
         return;
       }
-      // With signal, the form is sent as always (the server's page, errors and redirect).
-      if (form.elements.submission_key) rememberKey(form.elements.submission_key.value);
-      form.submit();
+      keep(pairs).then(sendNow, function () {
+        // The phone cannot keep it (storage full or refused): the form is posted as it was before the outbox.
+        if (form.elements.submission_key) rememberKey(form.elements.submission_key.value);
+        form.submit();
+      });
     });
   });
 
@@ -411,44 +434,102 @@
 
   function mark(entry, changes) { return put(OUTBOX, Object.assign({}, entry, changes)); }
 
-  // One birth: resolves to "next" (go on), or "stop" (no signal, or the login must be renewed first).
-  function sendOne(entry) {
-    return mark(entry, { status: "sending" }).then(function () {
-      return fetch(box.dataset.api, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": cookie("csrftoken"), Accept: "application/json" },
-        body: body(entry),
-      });
+  // One POST of one birth, read into {kind, data}: saved, duplicate, refused, login, failed or offline.
+  function post(entry) {
+    return fetch(box.dataset.api, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": cookie("csrftoken"), Accept: "application/json" },
+      body: body(entry),
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (response.status === 201 || response.status === 200) {
-          return settle(entry, {
-            kind: "saved", name: data.temporary_name, url: detailUrl(data.id),
-            registration_deadline: data.registration_deadline, nik_deadline: data.nik_deadline,
-          }).then(function () { return "next"; });
-        }
-        if (response.status === 409) {
-          return settle(entry, { kind: "duplicate", detail: data.detail, url: data.existing_url })
-            .then(function () { return "next"; });
-        }
-        if (response.status === 400) {
-          return mark(entry, { status: "refused", errors: data }).then(function () { return "next"; });
-        }
-        var csrf = response.status === 403 && /CSRF/i.test(data.detail || "");
-        if (response.status === 401 || csrf) return mark(entry, { status: "login" }).then(function () { return "stop"; });
-        var why = data.detail ? data.detail : t("server_error", { status: response.status });
-        return mark(entry, { status: "failed", message: why }).then(function () { return "next"; });
+        var status = response.status, kind = "failed";
+        if (status === 201 || status === 200) kind = "saved";
+        else if (status === 409) kind = "duplicate";
+        else if (status === 400) kind = "refused";
+        else if (status === 401 || (status === 403 && /CSRF/i.test(data.detail || ""))) kind = "login";
+        return { kind: kind, status: status, data: data };
       });
-    }, function () {
+    }, function () { return { kind: "offline", data: {} }; });
+  }
+
+  // What the outbox keeps of an answer. Resolves to "next" (go on), or "stop" (no signal, or the login must be
+  // renewed first).
+  function record(entry, answer) {
+    var data = answer.data;
+    if (answer.kind === "saved") {
+      return settle(entry, {
+        kind: "saved", name: data.temporary_name, url: detailUrl(data.id),
+        registration_deadline: data.registration_deadline, nik_deadline: data.nik_deadline,
+      }).then(function () { return "next"; });
+    }
+    if (answer.kind === "duplicate") {
+      return settle(entry, { kind: "duplicate", detail: data.detail, url: data.existing_url })
+        .then(function () { return "next"; });
+    }
+    if (answer.kind === "refused") return mark(entry, { status: "refused", errors: data }).then(function () { return "next"; });
+    if (answer.kind === "login") return mark(entry, { status: "login" }).then(function () { return "stop"; });
+    if (answer.kind === "offline") {
       return mark(entry, { status: "failed", message: t("no_signal") }).then(function () { return "stop"; });
+    }
+    var why = data.detail ? data.detail : t("server_error", { status: answer.status });
+    return mark(entry, { status: "failed", message: why }).then(function () { return "next"; });
+  }
+
+  function sendOne(entry) {
+    return mark(entry, { status: "sending" }).then(function () { return post(entry); }).then(function (answer) {
+      return record(entry, answer);
+    });
+  }
+
+  // A birth just submitted with signal, kept on the phone a moment ago, is sent at once and answered as the
+  // form's own page would: saved, the page goes to the record; refused, the messages go beside the fields and
+  // what she typed stays in the form. Any other answer (no signal halfway, a server error, an expired login,
+  // already recorded) leaves it where the outbox shows it, exactly as if it had been entered with no signal.
+  function sendNow(entry) {
+    direct = entry.key;
+    statusEl.textContent = t("sending");
+    return post(entry).then(function (answer) {
+      if (answer.kind === "saved") {
+        return remove(OUTBOX, entry.key).then(function () {
+          say(t("saved_now", { name: answer.data.temporary_name }), "success");
+          window.location.assign(detailUrl(answer.data.id));
+        });
+      }
+      if (answer.kind === "refused") {
+        // Nothing was saved and the form still holds it, as on the server's own page.
+        return remove(OUTBOX, entry.key).then(function () {
+          clearErrors();
+          var unplaced = showServerErrors(answer.data);
+          say(t("check_errors") + (unplaced.length ? " " + unplaced.join(" ") : ""), "danger");
+          enableButtons();
+          focusFirstError();
+          return render();
+        });
+      }
+      return record(entry, answer).then(function () {
+        if (answer.kind === "duplicate") {
+          say(answer.data.detail || t("duplicate"), "warning");
+        } else {
+          resetForm();
+          say(t("kept"), "info");
+        }
+        enableButtons();
+        return render();
+      }).then(function () { box.scrollIntoView({ block: "start" }); });
+    }).then(function () { direct = null; }, function (error) {
+      direct = null;
+      say(t("not_kept") + " " + error, "danger");
+      enableButtons();
     });
   }
 
   function sendAll() {
     return all(OUTBOX).then(function (entries) {
       // A birth left "sending" by a closed page is sent again: its key makes that harmless.
-      var due = entries.filter(function (e) { return mine(e) && e.status !== "refused" && e.key !== editing; })
+      var due = entries.filter(function (e) {
+        return mine(e) && e.status !== "refused" && e.key !== editing && e.key !== direct;
+      })
         .sort(byEntered);
       var next = Promise.resolve("next");
       due.forEach(function (entry) {
@@ -474,6 +555,25 @@
     });
   }
 
+  // The server's refusal beside its fields, opening the confirmation box a warning asks for. Returns the
+  // messages no field could hold (shown in the notice).
+  function showServerErrors(errors) {
+    var unplaced = [];
+    Object.keys(errors || {}).forEach(function (field) {
+      var name = RENAMED_BACK[field] || field;
+      errorLines({ x: errors[field] }).forEach(function (m) { if (!showError(name, m)) unplaced.push(m); });
+    });
+    var asksName = errorLines({ x: (errors || {}).mother_name }).some(function (m) { return /konfirmasi nama/.test(m); });
+    var nameTemplate = form.querySelector("template[data-confirm-name-template]");
+    if (asksName && nameTemplate && !form.querySelector("[data-confirm-name-box]")) {
+      nameTemplate.after(nameTemplate.content.firstElementChild.cloneNode(true));
+    }
+    var confirmBox = form.querySelector("[data-confirm-box]");
+    var asksNumbers = errorLines(errors).some(function (m) { return /centang konfirmasi lalu/.test(m); });
+    if (confirmBox && asksNumbers) confirmBox.hidden = false;
+    return unplaced;
+  }
+
   // --- the list's buttons --------------------------------------------------------------------------------
   box.addEventListener("click", function (event) {
     var target = event.target.closest("[data-action]");
@@ -492,15 +592,7 @@
           editing = key;
           clearErrors();
           fillForm(entry.fields);
-          var unplaced = [];
-          Object.keys(entry.errors || {}).forEach(function (field) {
-            var name = field === "confirm_warnings" ? "confirm_numbers" : field;
-            errorLines({ x: entry.errors[field] }).forEach(function (m) { if (!showError(name, m)) unplaced.push(m); });
-          });
-          var confirmBox = form.querySelector("[data-confirm-box]");
-          if (confirmBox && errorLines(entry.errors).some(function (m) { return /centang konfirmasi/.test(m); })) {
-            confirmBox.hidden = false;
-          }
+          var unplaced = showServerErrors(entry.errors);
           say(t("editing_notice") + (unplaced.length ? " " + unplaced.join(" ") : ""), "warning");
           form.scrollIntoView({ block: "start" });
           return render();
