@@ -193,3 +193,26 @@ def nik_patch(newborn: Newborn) -> list[dict]:
             {"op": "replace", "path": "/name/0", "value": {"use": "official", "text": newborn.given_name}}
         )
     return operations
+
+
+# FHIR R4 Patient.link.type (http://hl7.org/fhir/R4/valueset-link-type.html): "replaced-by" means "the patient
+# resource containing this link must no longer be used; the link points forward to another patient resource
+# that must be used in lieu of" it, which is what a "Bayi Ny." Patient is once Dukcapil validated a Patient
+# with the baby's NIK. "seealso" would say both records stay equally valid, which they do not. R4's
+# Patient.active adds: "If a record is inactive, and linked to an active record, then future patient/record
+# updates should occur on the other patient", so the "Bayi Ny." Patient is also made inactive.
+MERGE_LINK_TYPE = "replaced-by"
+
+
+def merge_patch(nik_patient_ihs: str) -> list[dict]:
+    """The JSON Patch (RFC 6902) that merges the baby's "Bayi Ny." Patient into the Dukcapil-validated
+    Patient holding its NIK: a ``Patient.link`` of type ``replaced-by`` to it, and ``active`` false. Sent
+    again unchanged it gives the same record (``add`` on ``/link`` sets the whole list)."""
+    return [
+        {
+            "op": "add",
+            "path": "/link",
+            "value": [{"other": {"reference": f"Patient/{nik_patient_ihs}"}, "type": MERGE_LINK_TYPE}],
+        },
+        {"op": "replace", "path": "/active", "value": False},
+    ]

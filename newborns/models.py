@@ -410,6 +410,9 @@ class SatusehatStatus(models.TextChoices):
     SENDING = "sending", _("Sedang dikirim")
     SENT = "sent", _("Terkirim")
     FAILED = "failed", _("Galat")
+    # The NIK patch was refused because SATUSEHAT already holds a Dukcapil-validated Patient with that NIK:
+    # the "Bayi Ny." Patient was linked to it instead (Patient.link) and its IHS number became the baby's.
+    MERGED = "merged", _("Digabung")
     SKIPPED = "skipped", _("Tidak dikirim (data dibatalkan)")
 
 
@@ -437,6 +440,10 @@ class SatusehatOutbox(models.Model):
     last_error = models.CharField(_("galat terakhir"), max_length=500, blank=True)
     # The birth-weight Observation's id, once created: a retry after it never posts it twice.
     observation_id = models.CharField(_("id Observation"), max_length=64, blank=True)
+    # A merge in progress or done (NIK patch only): the "Bayi Ny." Patient linked from, and the NIK Patient
+    # it now points to. Kept before the link is sent, so a retry or redelivery finishes the same merge.
+    merged_from = models.CharField(_("IHS \"Bayi Ny.\" yang digabung"), max_length=20, blank=True)
+    merged_into = models.CharField(_("IHS Patient NIK"), max_length=20, blank=True)
     next_attempt_at = models.DateTimeField(_("kirim mulai"), default=timezone.now)
     claimed_at = models.DateTimeField(_("diambil pada"), null=True, blank=True)
     sent_at = models.DateTimeField(_("terkirim pada"), null=True, blank=True)

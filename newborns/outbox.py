@@ -108,13 +108,53 @@ def send(row_id: int, *, client: SatusehatClient | None = None) -> SendResult:
         client = client or SatusehatClient()
         if row.action == SatusehatAction.CREATE:
             _send_create(row, newborn, client)
+            status = S.SENT
         else:
-            client.add_to_patient(newborn.ihs_number, fhir.nik_patch(newborn))
+            status = _send_nik(row, newborn, client)
     except SatusehatError as exc:
         return _failed(row, exc)
-    _finish(row, status=S.SENT)
-    logger.info("SATUSEHAT: %s bayi %s terkirim", row.action, newborn.pk)
-    return SendResult(S.SENT)
+    if status == S.MERGED:
+        _finish_merge(row)
+    else:
+        _finish(row, status=status)
+    logger.info("SATUSEHAT: %s bayi %s %s", row.action, newborn.pk, "digabung" if status == S.MERGED else "terkirim")
+    return SendResult(status)
+
+
+def _send_nik(row: SatusehatOutbox, newborn: Newborn, client: SatusehatClient) -> str:
+    """Patch the NIK into the baby's Patient; when SATUSEHAT refuses because a Dukcapil-validated Patient
+    holds that NIK, merge instead: find that Patient, keep both IHS numbers on the row, then link the
+    "Bayi Ny." Patient to it (``fhir.merge_patch``). A row that already found its NIK Patient (a retry or a
+    redelivery after a crash) goes straight to the link, which gives the same record when sent again."""
+    if not row.merged_into:
+        try:
+            client.add_to_patient(newborn.ihs_number, fhir.nik_patch(newborn))
+            return S.SENT
+        except SatusehatError as exc:
+            if not exc.already_validated:
+                raise
+        nik_patient = client.find_patient_by_nik(newborn.nik)
+        if not nik_patient:
+            raise SatusehatError(
+                _(
+                    "SATUSEHAT menolak menambahkan NIK karena data bayi sudah tervalidasi Dukcapil, tetapi Patient "
+                    "dengan NIK bayi belum ditemukan di SATUSEHAT; data belum digabung. Periksa NIK bayi, lalu "
+                    "kirim ulang."
+                ),
+                status=404,
+                retryable=False,
+            )
+        row.merged_from, row.merged_into = newborn.ihs_number, nik_patient
+        SatusehatOutbox.objects.filter(pk=row.pk).update(merged_from=row.merged_from, merged_into=row.merged_into)
+    client.add_to_patient(row.merged_from, fhir.merge_patch(row.merged_into))
+    return S.MERGED
+
+
+@transaction.atomic
+def _finish_merge(row: SatusehatOutbox) -> None:
+    """The merge done: the NIK Patient's IHS number becomes the baby's, and the row says "digabung"."""
+    Newborn.objects.filter(pk=row.newborn_id).update(ihs_number=row.merged_into)
+    _finish(row, status=S.MERGED)
 
 
 def _send_create(row: SatusehatOutbox, newborn: Newborn, client: SatusehatClient) -> None:

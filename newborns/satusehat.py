@@ -27,16 +27,32 @@ JSON_PATCH = "application/json-patch+json"
 TOKEN_MARGIN_SECONDS = 60
 RETRYABLE_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 _LONG_NUMBER = re.compile(r"\d{16}")
+# How SATUSEHAT's Master Patient Index refuses to patch a NIK into a "Bayi Ny." Patient once Dukcapil has
+# validated a Patient with that NIK: a 4xx OperationOutcome whose diagnostics say the record is already
+# validated (or that the NIK is already registered to another Patient). Matched on the words, in Indonesian
+# or English, because SATUSEHAT publishes no dedicated error code for it.
+VALIDATED_STATUSES = {400, 409, 412, 422}
+_ALREADY_VALIDATED = re.compile(
+    r"tervalidasi|sudah\s+divalidasi|already\s+(?:been\s+)?validated|NIK\s+sudah\s+terdaftar|already\s+registered",
+    re.IGNORECASE,
+)
 
 
 class SatusehatError(Exception):
     """A call that failed; ``retryable`` when trying later may succeed (server error, timeout, network)."""
 
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = True):
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = True, details: str = ""):
         self.message = hide_numbers(message)[:500]
         self.status = status
         self.retryable = retryable
+        # SATUSEHAT's own diagnostics (OperationOutcome), masked: what tells a validated record apart.
+        self.details = hide_numbers(details)[:500]
         super().__init__(self.message)
+
+    @property
+    def already_validated(self) -> bool:
+        """SATUSEHAT refused a NIK patch because a Dukcapil-validated Patient holds that NIK: merge instead."""
+        return self.status in VALIDATED_STATUSES and bool(_ALREADY_VALIDATED.search(self.details))
 
 
 def hide_numbers(text: str) -> str:
@@ -117,15 +133,14 @@ class SatusehatClient:
         return answer["access_token"]
 
     def request(self, method: str, path: str, payload, *, content_type: str = FHIR_JSON) -> dict:
-        """One FHIR call; a 401 (token revoked or expired early) gets a fresh token and one more try."""
+        """One FHIR call; a 401 (token revoked or expired early) gets a fresh token and one more try.
+        Only the path before any ``?`` is logged: a search query may carry a NIK."""
         url = f"{self.config.base_url}/{path.lstrip('/')}"
-        body = json.dumps(payload).encode()
+        body = None if payload is None else json.dumps(payload).encode()
         for fresh in (False, True):
-            headers = {
-                "Authorization": f"Bearer {self.token(fresh=fresh)}",
-                "Content-Type": content_type,
-                "Accept": FHIR_JSON,
-            }
+            headers = {"Authorization": f"Bearer {self.token(fresh=fresh)}", "Accept": FHIR_JSON}
+            if body is not None:
+                headers["Content-Type"] = content_type
             status, answer = self._send(method, url, body=body, headers=headers)
             if status != 401:
                 break
@@ -133,7 +148,12 @@ class SatusehatClient:
         logger.info("SATUSEHAT %s %s -> %s", method, path.split("?")[0], status)
         if 200 <= status < 300:
             return answer
-        raise SatusehatError(self._error_message(status, answer), status=status, retryable=self._retryable(status))
+        raise SatusehatError(
+            self._error_message(status, answer),
+            status=status,
+            retryable=self._retryable(status),
+            details=self._details(answer),
+        )
 
     def create_patient(self, resource: dict) -> str:
         """POST the Patient; SATUSEHAT answers the baby's IHS number (``data.patient_id``, or a resource id)."""
@@ -145,6 +165,20 @@ class SatusehatClient:
 
     def add_to_patient(self, ihs_number: str, operations: list[dict]) -> dict:
         return self.request("PATCH", f"Patient/{ihs_number}", operations, content_type=JSON_PATCH)
+
+    def find_patient_by_nik(self, nik: str) -> str | None:
+        """The IHS number of the Patient SATUSEHAT holds under this NIK (``GET Patient?identifier=
+        https://fhir.kemkes.go.id/id/nik|<nik>``, a searchset Bundle), or None when there is none. The NIK
+        travels only in this outbound query; it is never logged and is masked in any error kept."""
+        from newborns.fhir import NIK_SYSTEM
+
+        query = urllib.parse.urlencode({"identifier": f"{NIK_SYSTEM}|{nik}"}, safe=":/|")
+        answer = self.request("GET", f"Patient?{query}", None)
+        for entry in answer.get("entry") or []:
+            resource = entry.get("resource") or {}
+            if resource.get("resourceType") == "Patient" and resource.get("id"):
+                return str(resource["id"])
+        return None
 
     def create_observation(self, resource: dict) -> str:
         answer = self.request("POST", "Observation", resource)
@@ -174,8 +208,8 @@ class SatusehatClient:
         return status in RETRYABLE_STATUSES or status >= 500
 
     @staticmethod
-    def _error_message(status: int, answer: dict) -> str:
-        details = "; ".join(
+    def _details(answer: dict) -> str:
+        return "; ".join(
             filter(
                 None,
                 (
@@ -184,6 +218,10 @@ class SatusehatClient:
                 ),
             )
         ) or str(answer.get("message") or "")
+
+    @classmethod
+    def _error_message(cls, status: int, answer: dict) -> str:
+        details = cls._details(answer)
         if status == 401:
             text = _("SATUSEHAT menolak token akses walau sudah diperbarui")
         elif status >= 500 or status in RETRYABLE_STATUSES:

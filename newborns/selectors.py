@@ -226,7 +226,8 @@ def _shown(field, value, names: dict) -> str:
 
 @dataclass(frozen=True)
 class SatusehatState:
-    """What the baby's page says about SATUSEHAT: one of belum_dikirim, terkirim, nik_ditambahkan, galat."""
+    """What the baby's page says about SATUSEHAT: one of belum_dikirim, terkirim, nik_ditambahkan, digabung,
+    galat (``merged_from``: the "Bayi Ny." IHS number a merged baby's record replaced)."""
 
     code: str
     label: str
@@ -234,6 +235,7 @@ class SatusehatState:
     error: str = ""
     configured: bool = True
     can_retry: bool = False
+    merged_from: str = ""
 
 
 def satusehat_state(newborn: Newborn) -> SatusehatState:
@@ -246,6 +248,14 @@ def satusehat_state(newborn: Newborn) -> SatusehatState:
             "galat", _("Galat"), newborn.ihs_number, failed[0].last_error, configured, can_retry=configured
         )
     nik_row = rows.get(SatusehatAction.ADD_NIK)
+    if nik_row and nik_row.status == SatusehatStatus.MERGED:
+        return SatusehatState(
+            "digabung",
+            _("Digabung dengan Patient NIK"),
+            newborn.ihs_number,
+            configured=configured,
+            merged_from=nik_row.merged_from,
+        )
     if newborn.ihs_number and nik_row and nik_row.status == SatusehatStatus.SENT:
         return SatusehatState("nik_ditambahkan", _("NIK ditambahkan"), newborn.ihs_number, configured=configured)
     if newborn.ihs_number:

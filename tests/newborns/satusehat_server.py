@@ -1,7 +1,14 @@
 """A small SATUSEHAT-shaped HTTP server on 127.0.0.1, in a thread, for the client's tests.
 
 It issues tokens from client credentials, accepts Patient, Observation and JSON Patch calls only with a
-valid bearer token and the right content type, records every request, and plays planned failures."""
+valid bearer token and the right content type, records every request, and plays planned failures.
+
+Dukcapil-validated records: ``nik_patients`` maps a NIK to the IHS number of the validated Patient holding
+it (found by ``GET Patient?identifier=https://fhir.kemkes.go.id/id/nik|<nik>``); ``validated`` holds IHS
+numbers of "Bayi Ny." Patients Dukcapil already validated. A JSON Patch touching the identifiers or name of
+such a record, or adding a NIK a validated Patient holds, is refused with a 422 OperationOutcome saying so
+(echoing the NIK, as a real server may); a patch setting only ``link`` and ``active`` is accepted and kept
+in ``links``."""
 
 import json
 import threading
@@ -29,6 +36,9 @@ class FakeSatusehat:
     # Planned answers for the next FHIR calls (not token calls): a status code, or (status, diagnostics).
     failures: list = field(default_factory=list)
     patients: dict = field(default_factory=dict)
+    nik_patients: dict = field(default_factory=dict)
+    validated: set = field(default_factory=set)
+    links: dict = field(default_factory=dict)
     expires_in: int = 14399
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -41,6 +51,10 @@ class FakeSatusehat:
             for r in self.requests
             if "/fhir-r4/" in r.path and (method is None or r.method == method) and (path is None or path in r.path)
         ]
+
+
+def state_base(handler) -> str:
+    return f"http://{handler.headers.get('Host', '127.0.0.1')}/fhir-r4/v1"
 
 
 def make_handler(state: FakeSatusehat):
@@ -114,10 +128,48 @@ def make_handler(state: FakeSatusehat):
                 if content_type != "application/fhir+json":
                     return self._outcome(415, "content type")
                 return self._answer(201, dict(body, id=f"obs-{len(state.requests)}"))
+            if self.command == "GET" and resource == "Patient":
+                system, _, nik = dict(urllib.parse.parse_qsl(url.query)).get("identifier", "").partition("|")
+                if system != "https://fhir.kemkes.go.id/id/nik" or not nik:
+                    return self._outcome(400, "identifier search needs system|value")
+                found = [state.nik_patients[nik]] if nik in state.nik_patients else []
+                entries = [
+                    {
+                        "fullUrl": f"{state_base(self)}/Patient/{ihs}",
+                        "resource": {
+                            "resourceType": "Patient",
+                            "id": ihs,
+                            "identifier": [{"system": system, "value": nik}],
+                            "active": True,
+                        },
+                    }
+                    for ihs in found
+                ]
+                return self._answer(
+                    200, {"resourceType": "Bundle", "type": "searchset", "total": len(found), "entry": entries}
+                )
             if self.command == "PATCH" and resource.startswith("Patient/"):
                 if content_type != "application/json-patch+json":
                     return self._outcome(415, "content type")
-                return self._answer(200, {"resourceType": "Patient", "id": resource.split("/")[1]})
+                ihs = resource.split("/")[1]
+                touched = {op["path"].split("/")[1] for op in body}
+                niks = [
+                    op["value"]["value"]
+                    for op in body
+                    if op["path"].startswith("/identifier")
+                    and op["value"].get("system") == "https://fhir.kemkes.go.id/id/nik"
+                ]
+                held = [nik for nik in niks if nik in state.nik_patients]
+                if (ihs in state.validated and touched - {"link", "active"}) or held:
+                    return self._outcome(
+                        422,
+                        f"Patient {ihs} tidak dapat diubah: NIK {(held or niks or ['-'])[0]} sudah tervalidasi "
+                        "Dukcapil; gunakan Patient.link",
+                    )
+                if touched == {"link", "active"}:
+                    with state.lock:
+                        state.links[ihs] = body
+                return self._answer(200, {"resourceType": "Patient", "id": ihs})
             return self._outcome(404, "not found")
 
         do_POST = do_PATCH = do_GET = _handle
