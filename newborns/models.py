@@ -442,7 +442,7 @@ class SatusehatOutbox(models.Model):
     observation_id = models.CharField(_("id Observation"), max_length=64, blank=True)
     # A merge in progress or done (NIK patch only): the "Bayi Ny." Patient linked from, and the NIK Patient
     # it now points to. Kept before the link is sent, so a retry or redelivery finishes the same merge.
-    merged_from = models.CharField(_("IHS \"Bayi Ny.\" yang digabung"), max_length=20, blank=True)
+    merged_from = models.CharField(_('IHS "Bayi Ny." yang digabung'), max_length=20, blank=True)
     merged_into = models.CharField(_("IHS Patient NIK"), max_length=20, blank=True)
     next_attempt_at = models.DateTimeField(_("kirim mulai"), default=timezone.now)
     claimed_at = models.DateTimeField(_("diambil pada"), null=True, blank=True)

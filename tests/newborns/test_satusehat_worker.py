@@ -5,11 +5,13 @@ import datetime
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
-from newborns.models import Newborn, SatusehatOutbox, SatusehatStatus
+from newborns.models import Newborn, SatusehatAction, SatusehatOutbox, SatusehatStatus
+from newborns.services import record_documents
 from newborns.tasks import send_to_satusehat
 from tests.celery_worker import real_worker, wait_for
-from tests.factories import nik_for, register
+from tests.factories import UserFactory, nik_for, register
 from tests.newborns.satusehat_server import Server
 from tests.newborns.test_satusehat import configure
 
@@ -60,3 +62,24 @@ def test_a_redelivered_task_sends_nothing_twice(district, satusehat, celery_work
     assert len(satusehat.fhir_calls("POST", "Observation")) == 2
     row.refresh_from_db()
     assert row.status == SatusehatStatus.SENT and row.attempts == 1
+
+
+def test_a_merge_through_the_worker_redelivered_sends_each_call_once(district, satusehat, celery_worker):
+    born = timezone.localdate() - datetime.timedelta(days=20)
+    baby = register(birth_date=born, sex="L")
+    bayi_ny = wait_for(lambda: ihs_of(baby))
+    nik = nik_for(born, female=False, serial=41)
+    satusehat.nik_patients[nik] = "P09999999999"  # Dukcapil's validated Patient holds the NIK already
+    record_documents(newborn=baby, by=UserFactory(role="admin_dinkes"), nik=nik, nik_issued_on=born)
+    row = SatusehatOutbox.objects.get(newborn=baby, action=SatusehatAction.ADD_NIK)
+    for _ in range(2):  # the same message handed over again
+        send_to_satusehat.delay(row.pk)
+
+    assert wait_for(lambda: ihs_of(baby) if ihs_of(baby) != bayi_ny else None) == "P09999999999"
+    later = register(mother_nik=nik_for(datetime.date(1991, 2, 3), female=True, serial=9))
+    wait_for(lambda: ihs_of(later))
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.merged_from) == (SatusehatStatus.MERGED, 1, bayi_ny)
+    assert len(satusehat.fhir_calls("GET", "Patient")) == 1
+    assert list(satusehat.links) == [bayi_ny]
+    assert len([c for c in satusehat.fhir_calls("PATCH") if c.body[0]["path"] == "/link"]) == 1
