@@ -3,12 +3,14 @@ already validated a Patient with that NIK, the baby's Patient is merged into it 
 against the SATUSEHAT-shaped server on 127.0.0.1."""
 
 import datetime
+import io
 import logging
 import urllib.parse
 
 import jsonpatch
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B.patient import Patient
@@ -192,3 +194,15 @@ def test_a_merge_interrupted_after_the_search_finishes_with_the_link_only(distri
     (link_patch,) = satusehat.fhir_calls()  # no second NIK patch, no second search
     assert (link_patch.method, link_patch.path) == ("PATCH", f"/fhir-r4/v1/Patient/{bayi_ny}")
     assert Newborn.objects.get(pk=baby.pk).ihs_number == NIK_PATIENT
+
+
+def test_the_dry_run_of_an_interrupted_merge_shows_only_the_link(district, satusehat):
+    baby, row = baby_with_nik(satusehat)
+    SatusehatOutbox.objects.filter(pk=row.pk).update(merged_from=baby.ihs_number, merged_into=NIK_PATIENT)
+    out = io.StringIO()
+    call_command("satusehat_sync", "--dry-run", stdout=out)
+    printed = out.getvalue()
+    assert f"/fhir-r4/v1/Patient/{baby.ihs_number}\n" in printed and "replaced-by" in printed
+    assert "/identifier" not in printed  # the NIK patch is not sent again
+    assert baby.nik not in printed
+    assert satusehat.fhir_calls() == []

@@ -19,6 +19,8 @@ def planned_calls(row: SatusehatOutbox) -> list[tuple[str, str, object]]:
     baby = row.newborn
     ihs = baby.ihs_number or "<IHS>"
     if row.action == SatusehatAction.ADD_NIK:
+        if row.merged_into:  # a merge under way: only the link is left to send
+            return [("PATCH", f"Patient/{row.merged_from}", fhir.merge_patch(row.merged_into))]
         return [("PATCH", f"Patient/{ihs}", fhir.nik_patch(baby))]
     calls = [] if baby.ihs_number else [("POST", "Patient", fhir.patient(baby))]
     if not row.observation_id:
