@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('newborns', '0006_satusehat'),
+        ('newborns', '0007_reminder_consent'),
     ]
 
     operations = [
