@@ -18,6 +18,16 @@ SQLITE = {
         END"""
         for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
     },
+    # What the dashboard shows of reminders (migration 0015 on PostgreSQL).
+    **{
+        f"birth_summary_reminder_{event.lower()}": f"""AFTER {event} ON enrollment_remindermessage BEGIN
+            {MARK} SELECT desa_id FROM newborns_newborn WHERE id = {row}.newborn_id;
+        END"""
+        for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+    },
+    "birth_summary_mother_update": f"""AFTER UPDATE ON newborns_mother BEGIN
+        {MARK} SELECT desa_id FROM newborns_newborn WHERE mother_id = NEW.id;
+    END""",
 }
 
 

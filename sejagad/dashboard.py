@@ -69,9 +69,9 @@ def _list_url(name: str, region: Region, period: Period, **extra) -> str:
 
 
 def _babies(user, area: dict, today: datetime.date) -> dict:
-    """The summary's counts, the first babies at risk and the births SATUSEHAT holds per place of birth (all
-    read from births and memberships), cached under the summary's version: any write to a birth or a
-    membership makes a new version (``enrollment.summary``), so a cached figure is never stale.
+    """The summary's counts, the first babies at risk, the births SATUSEHAT holds and the families reminders
+    reach per place of birth, cached under the summary's version: any write to a birth, a membership, a
+    mother or a reminder makes a new version (``enrollment.summary``), so a cached figure is never stale.
     The key holds all a user's scope depends on (role, region) and the language of the labels."""
     version = summary.current_version(today)
     region, born_from, born_to = area["region"], area["born_from"], area["born_to"]
@@ -85,6 +85,8 @@ def _babies(user, area: dict, today: datetime.date) -> dict:
             "at_risk": rows_of(enrollment.worklist(user, kind="risiko", **area), 0, 10),
             # SATUSEHAT (issue #14): per place of birth, births and how many SATUSEHAT holds (one GROUP BY).
             "satusehat": newborns.satusehat_by_facility(user, **area),
+            # Reminders (issue #13): a message or a mother's consent written marks the desa too (migration 0015).
+            "reminder_reach": enrollment.reminder_reach_by_facility(user, today=today, **area),
         }
         cache.set(key, cached, settings.DASHBOARD_CACHE_SECONDS)
     return cached
@@ -138,7 +140,7 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
         "coverage": None,
         "deadline_check": enrollment.deadline_check(),
         # Reminders to families (issue 13): reach and deadlines met per puskesmas, one GROUP BY.
-        "reminder_reach": enrollment.reminder_reach_by_facility(user, today=today, **area),
+        "reminder_reach": babies["reminder_reach"],
     }
     children = _children(region)
     snapshots = {}

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from enrollment import reminders, selectors
 from enrollment.models import Enrollment, EnrollmentStatus, MessageStatus, ReminderMessage, ReminderStep
+from newborns.models import Mother
 from newborns.selectors import timeline
 from sejagad.models import Facility, Region
 from sejagad.roles import Role
@@ -154,3 +155,23 @@ def test_the_babys_timeline_tells_each_message_sent_to_the_family(district):
     assert f"Pengingat ke keluarga \u201c{step(code='selamat-hari-1').name}\u201d: Diterima" in told
     assert f"Pengingat ke keluarga \u201c{step(code='daftar-h-7').name}\u201d: Gagal" in told
     assert not any(step(code="nik-h-30").name in what for what in told)  # still waiting: not an event yet
+
+
+@pytest.mark.both_databases
+@pytest.mark.django_db(transaction=True)
+def test_the_cached_dashboard_shows_a_reminder_sent_and_a_consent_withdrawn_at_once(client, district):
+    """The reach per puskesmas is cached with the dashboard's figures: a message sent or a mother's consent
+    changed, by any path, marks the baby's desa, so the next view counts it."""
+    client.force_login(UserFactory(role=Role.STAF_DINKES))
+    newborn = baby(1)
+    registered(newborn, late=False)
+
+    def masamba():
+        rows = client.get(reverse("home")).context["reminder_reach"]
+        return next(row for row in rows if row["facility"] == "Puskesmas Masamba")
+
+    assert (masamba()["reachable"], masamba()["reminded_due"]) == (1, 0)
+    sent(newborn, status=MessageStatus.DELIVERED)
+    assert masamba()["reminded_due"] == 1
+    Mother.objects.filter(pk=newborn.mother_id).update(reminders_stopped_at=timezone.now())
+    assert masamba()["reachable"] == 0
