@@ -29,7 +29,7 @@ from enrollment.models import (
 )
 from enrollment.selectors import NEEDS_REACTIVATION
 from newborns.models import Newborn
-from sejagad.models import RegionLevel
+from sejagad.models import RegionLevel, code_within
 from sejagad.roles import Capability, Role, can
 
 COUNTS = (
@@ -207,7 +207,7 @@ def rows_in(user, code: str | None) -> QuerySet:
     summary by desa cannot tell, and is given nothing here."""
     scope = user.region_id
     code = code or scope or ""
-    in_scope = not scope or code == scope or code.startswith(scope + ".")
+    in_scope = not scope or code_within(code, scope)
     if not in_scope or user.role == Role.BIDAN or not can(user, Capability.VIEW_NEWBORNS):
         return BirthSummary.objects.none()
     if len(code) < KABUPATEN_CODE:
@@ -256,7 +256,7 @@ def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
         not born_to or born_to >= today or (born_to + datetime.timedelta(days=1)).day == 1
     )
     areas = sorted((filters[key].code for key in AREA_FILTERS if filters.get(key)), key=len)
-    nested = all(areas[-1] == code or areas[-1].startswith(code + ".") for code in areas)
+    nested = all(code_within(areas[-1], code) for code in areas)
     if other or not whole_months or not nested or user.role == Role.BIDAN:
         return None
     current_version(today)

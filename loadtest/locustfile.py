@@ -57,6 +57,22 @@ class SignedIn(FastHttpUser):
             if answer.status_code != 200:
                 answer.failure(f"HTTP {answer.status_code}")
 
+    # The pages every signed-in user reads, each within her own scope.
+    @tag("worklist")
+    @task
+    def at_risk_worklist(self):
+        self.page("/kepesertaan/")
+
+    @tag("newborns")
+    @task
+    def newborn_list(self):
+        self.page("/bayi/")
+
+    @tag("notifications")
+    @task
+    def notifications(self):
+        self.page("/kepesertaan/notifikasi/")
+
 
 class Dinkes(SignedIn):
     """A Dinkes officer of Luwu Utara (73.22)."""
@@ -74,39 +90,9 @@ class Dinkes(SignedIn):
     def dashboard_kecamatan(self):
         self.page("/dasbor/?wilayah=73.22.03")
 
-    @tag("worklist")
-    @task
-    def at_risk_worklist(self):
-        self.page("/kepesertaan/")
-
-    @tag("newborns")
-    @task
-    def newborn_list(self):
-        self.page("/bayi/")
-
-    @tag("notifications")
-    @task
-    def notifications(self):
-        self.page("/kepesertaan/notifikasi/")
-
 
 class Bidan(SignedIn):
     """The demo midwife of Puskesmas 73.22.03: her own babies and notices."""
 
     weight = int(os.environ.get("LOADTEST_BIDAN_WEIGHT", "1"))
     username = os.environ.get("LOADTEST_BIDAN_USER", "bidan")
-
-    @tag("worklist")
-    @task
-    def at_risk_worklist(self):
-        self.page("/kepesertaan/")
-
-    @tag("newborns")
-    @task
-    def newborn_list(self):
-        self.page("/bayi/")
-
-    @tag("notifications")
-    @task
-    def notifications(self):
-        self.page("/kepesertaan/notifikasi/")

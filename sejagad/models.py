@@ -69,7 +69,12 @@ class Region(models.Model):
 
     def contains_code(self, code: str) -> bool:
         """This region itself, or any region below it, by its dotted code."""
-        return code == self.code or code.startswith(self.code + ".")
+        return code_within(code, self.code)
+
+
+def code_within(code: str, region_code: str) -> bool:
+    """Whether the dotted ``code`` is the region ``region_code`` itself or lies below it."""
+    return code == region_code or code.startswith(region_code + ".")
 
 
 class FacilityKind(models.TextChoices):

@@ -194,3 +194,14 @@ class Server:
     def __exit__(self, *exc):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def configure(settings, url: str) -> None:
+    settings.SATUSEHAT_AUTH_URL = f"{url}/oauth2/v1"
+    settings.SATUSEHAT_BASE_URL = f"{url}/fhir-r4/v1"
+    settings.SATUSEHAT_CLIENT_ID = CLIENT_ID
+    settings.SATUSEHAT_CLIENT_SECRET = CLIENT_SECRET
+    settings.SATUSEHAT_ORGANIZATION_ID = "100000001"
+    settings.SATUSEHAT_TIMEOUT_SECONDS = 5
+    settings.SATUSEHAT_RETRY_SECONDS = 60
+    settings.SATUSEHAT_MAX_ATTEMPTS = 3

@@ -15,29 +15,9 @@ from newborns import fhir, outbox
 from newborns.models import Newborn, SatusehatAction, SatusehatOutbox, SatusehatStatus
 from newborns.services import record_documents, void_birth
 from tests.factories import UserFactory, nik_for, register
-from tests.newborns.satusehat_server import CLIENT_ID, CLIENT_SECRET, Server
+from tests.newborns.satusehat_server import CLIENT_ID, CLIENT_SECRET, configure
 
 pytestmark = pytest.mark.django_db
-
-
-def configure(settings, url: str) -> None:
-    settings.SATUSEHAT_AUTH_URL = f"{url}/oauth2/v1"
-    settings.SATUSEHAT_BASE_URL = f"{url}/fhir-r4/v1"
-    settings.SATUSEHAT_CLIENT_ID = CLIENT_ID
-    settings.SATUSEHAT_CLIENT_SECRET = CLIENT_SECRET
-    settings.SATUSEHAT_ORGANIZATION_ID = "100000001"
-    settings.SATUSEHAT_TIMEOUT_SECONDS = 5
-    settings.SATUSEHAT_RETRY_SECONDS = 60
-    settings.SATUSEHAT_MAX_ATTEMPTS = 3
-
-
-@pytest.fixture
-def satusehat(settings):
-    cache.clear()
-    with Server() as server:
-        configure(settings, server.url)
-        yield server.state
-    cache.clear()
 
 
 def row_of(baby, action=SatusehatAction.CREATE) -> SatusehatOutbox:

@@ -9,7 +9,6 @@ import urllib.parse
 
 import jsonpatch
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -19,21 +18,10 @@ from newborns import fhir, outbox
 from newborns.models import Newborn, SatusehatAction, SatusehatOutbox, SatusehatStatus
 from newborns.services import record_documents
 from tests.factories import BidanFactory, UserFactory, nik_for, register
-from tests.newborns.satusehat_server import Server
-from tests.newborns.test_satusehat import configure
 
 pytestmark = pytest.mark.django_db
 
 NIK_PATIENT = "P09999999999"
-
-
-@pytest.fixture
-def satusehat(settings):
-    cache.clear()
-    with Server() as server:
-        configure(settings, server.url)
-        yield server.state
-    cache.clear()
 
 
 def baby_with_nik(satusehat, *, by=None):

@@ -4,7 +4,6 @@ SATUSEHAT-shaped server on 127.0.0.1. The worker cannot see a test transaction: 
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from newborns.models import Newborn, SatusehatAction, SatusehatOutbox, SatusehatStatus
@@ -12,20 +11,14 @@ from newborns.services import record_documents
 from newborns.tasks import send_to_satusehat
 from tests.celery_worker import real_worker, wait_for
 from tests.factories import UserFactory, nik_for, register
-from tests.newborns.satusehat_server import Server
-from tests.newborns.test_satusehat import configure
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def satusehat(settings):
-    cache.clear()
-    with Server() as server:
-        configure(settings, server.url)
-        settings.SATUSEHAT_RETRY_SECONDS = 0  # the retry's backoff in seconds, multiplied by 1, 2, 4 ...
-        yield server.state
-    cache.clear()
+def satusehat(satusehat, settings):
+    settings.SATUSEHAT_RETRY_SECONDS = 0  # the retry's backoff in seconds, multiplied by 1, 2, 4 ...
+    return satusehat
 
 
 @pytest.fixture
