@@ -396,12 +396,16 @@ def test_after_missed_days_the_next_run_catches_up_every_day_and_tells_who_enter
 def test_the_daily_job_leaves_a_voided_record_as_it_was_and_tells_nobody(district):
     from newborns.services import void_birth
 
+    # The real date, not TODAY: recording a birth flags it for the day it is recorded, and a notice then
+    # (Kritis already) would not be the daily job's.
+    today = timezone.localdate()
     bidan = BidanFactory()
-    kept = born(20, serial=1, attending_midwife=bidan)  # 8 days left: Mendesak, Kritis tomorrow
-    voided = born(20, serial=2, attending_midwife=bidan)
-    flag_deadlines(today=TODAY)
+    born_on = today - datetime.timedelta(days=20)  # 8 days left: Mendesak, Kritis tomorrow
+    kept = register(birth_date=born_on, mother_nik=mother_nik(1), attending_midwife=bidan)
+    voided = register(birth_date=born_on, mother_nik=mother_nik(2), attending_midwife=bidan)
+    flag_deadlines(today=today)
     void_birth(newborn=voided, by=UserFactory(role=Role.ADMIN_DINKES), reason="Tercatat dua kali")
-    run = flag_deadlines(today=TODAY + datetime.timedelta(days=1)).run
+    run = flag_deadlines(today=today + datetime.timedelta(days=1)).run
     assert run.examined == 1
     assert Enrollment.objects.get(newborn=kept).registration_level == FlagLevel.KRITIS
     assert Enrollment.objects.get(newborn=voided).registration_level == FlagLevel.MENDESAK
