@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
 
 from coverage.models import CoverageImport, CoverageSnapshot, UhcCriterion, UhcStatus, period_year
@@ -52,6 +53,25 @@ def periods() -> list[str]:
 
 def tiers_for(period: str | None) -> list[UhcCriterion]:
     return list(UhcCriterion.objects.for_year(period_year(period))) if period else []
+
+
+def coverage_stamp(region: Region) -> str:
+    """What ``coverage_table(region=region)`` shows depends on, in one query, for a cache key: the latest
+    computation and the number of the region's and its children's snapshots, the newest period anywhere (the
+    table's default) and the UHC criteria (how many, the latest). An import, a roll-up or a new criterion
+    changes it."""
+    snapshots, criteria = CoverageSnapshot._meta.db_table, UhcCriterion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(computed_at) FROM {snapshots} WHERE region_id IN"
+            f"   (SELECT code FROM {Region._meta.db_table} WHERE code = %s OR parent_id = %s)),"
+            f" (SELECT COUNT(*) FROM {snapshots} WHERE region_id IN"
+            f"   (SELECT code FROM {Region._meta.db_table} WHERE code = %s OR parent_id = %s)),"
+            f" (SELECT MAX(period) FROM {snapshots}),"
+            f" (SELECT COUNT(*) FROM {criteria}), (SELECT MAX(id) FROM {criteria})",
+            [region.code] * 4,
+        )
+        return "|".join(str(part) for part in cursor.fetchone())
 
 
 def coverage_table(*, user, region: Region, period: str | None = None, sort: str = "kode") -> CoverageTable:

@@ -101,15 +101,18 @@ def create_missing_enrollments(newborns=None) -> int:
         AddDays("birth_date", REGISTRATION_DAYS),
         AddMonths("birth_date", NIK_UPDATE_MONTHS),
         "mother__jkn_segment",
+        # The birth's copies (Enrollment.desa_code ...), written here so the database's check finds them right.
+        "desa_id",
+        "birth_date",
     )
     sql, params = _sql(select)
     table = Enrollment._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (newborn_id, registration_deadline, nik_deadline, segment, jkn_number, status,"
-            f" registration_level, nik_level, updated_at)"
-            f" SELECT sub.*, '', %s, %s, %s, %s FROM ({sql}) sub",
-            ["BELUM_TERDAFTAR", FlagLevel.AMAN, FlagLevel.AMAN, timezone.now(), *params],
+            f"INSERT INTO {table} (newborn_id, registration_deadline, nik_deadline, segment, desa_code, birth_date,"
+            f" jkn_number, status, registration_level, nik_level, updated_at, live)"
+            f" SELECT sub.*, '', %s, %s, %s, %s, %s FROM ({sql}) sub",
+            ["BELUM_TERDAFTAR", FlagLevel.AMAN, FlagLevel.AMAN, timezone.now(), True, *params],
         )
         return cursor.rowcount
 
@@ -368,10 +371,9 @@ def _recompute_in_one_statement(branches: list, today: datetime.date, notify: bo
         "new_registration": level_case(Deadline.REGISTRATION, today),
         "new_nik": level_case(Deadline.NIK, today),
     }
-    # Voided babies left out by their few ids (a partial index), not by joining every live birth record.
-    voided = Newborn.objects.filter(voided_at__isnull=False).values("id")
+    # Voided babies left out by the row's own copy (Enrollment.live), not by joining every birth record.
     rows = [
-        branch.exclude(newborn_id__in=voided)
+        branch.live()
         .annotate(**new_levels)
         .order_by()
         .values("id", "newborn_id", "registration_level", "nik_level", *new_levels)

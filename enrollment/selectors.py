@@ -6,7 +6,9 @@ from django.utils import timezone
 from enrollment import flagging
 from enrollment.models import (
     AT_RISK,
+    NIK_READY_FOR_BPJS,
     NIK_UPDATED,
+    PBI_CANDIDATE,
     REGISTERED,
     Enrollment,
     EnrollmentStatus,
@@ -16,8 +18,7 @@ from enrollment.models import (
 )
 from newborns.models import Newborn, as_identity_number
 from sejagad.pagination import capped_count
-
-WORKLISTS = ("risiko", "aktivasi", "bpjs", "dinsos")
+from sejagad.roles import bound_to_facility
 
 # Past the 3-month deadline without the NIK at BPJS, BPJS has deactivated the membership ("otomatis nonaktif
 # saat di usia 3 bulan jika tidak di-update") and reactivation needs the NIK (docs DOMAIN.md, "The newborn's
@@ -28,10 +29,37 @@ NEEDS_REACTIVATION = Q(status=EnrollmentStatus.NONAKTIF) | (
 )
 
 
-def worklist(
+# Each worklist's rows and order (see ``worklist``).
+LISTS = {
+    "risiko": (Q(registration_level__in=AT_RISK) | Q(nik_level__in=AT_RISK)) & ~NEEDS_REACTIVATION,
+    "aktivasi": NEEDS_REACTIVATION,
+    "bpjs": NIK_READY_FOR_BPJS,
+    "dinsos": PBI_CANDIDATE,
+}
+WORKLISTS = tuple(LISTS)
+ORDERS = {
+    "risiko": ("priority", F("due_on").asc(nulls_last=True), "newborn_id"),
+    "aktivasi": (F("nik_deadline").desc(), "newborn_id"),
+    "bpjs": ("newborn__nik_issued_on", "newborn_id"),
+    "dinsos": ("registration_deadline", "newborn_id"),
+}
+
+
+def worklist(user, *, kind: str = "risiko", **filters) -> QuerySet:
+    """Enrollments in the user's scope for one worklist, with the list filters applied:
+    risiko (babies at risk who can still be saved first, ``Enrollment.priority``), aktivasi (past the 3-month deadline,
+    ``NEEDS_REACTIVATION``, the most recently lapsed first), bpjs (NIK issued, BPJS not yet updated),
+    dinsos (babies of poor families to propose as PBI). ``q`` finds a name or a whole NIK, KK or JKN number.
+    A baby's level is ``worst_level``, the worse of its two deadlines', so a baby counts once, at that
+    level, on every page and figure. Lists sort on stored columns (``priority``, ``due_on``) through an
+    index, never on an expression computed for every row."""
+    kind = kind if kind in LISTS else "risiko"
+    return filtered(user, **filters).for_lists().filter(LISTS[kind]).order_by(*ORDERS[kind])
+
+
+def filtered(
     user,
     *,
-    kind: str = "risiko",
     q: str = "",
     region=None,
     kecamatan=None,
@@ -43,34 +71,14 @@ def worklist(
     born_from=None,
     born_to=None,
 ) -> QuerySet:
-    """Enrollments in the user's scope for one worklist, with the list filters applied:
-    risiko (babies at risk who can still be saved first, ``Enrollment.priority``), aktivasi (past the 3-month deadline,
-    ``NEEDS_REACTIVATION``, the most recently lapsed first), bpjs (NIK issued, BPJS not yet updated),
-    dinsos (babies of poor families to propose as PBI). ``q`` finds a name or a whole NIK, KK or JKN number.
-    A baby's level is ``worst_level``, the worse of its two deadlines', so a baby counts once, at that
-    level, on every page and figure. Lists sort on stored columns (``priority``, ``due_on``) through an
-    index, never on an expression computed for every row."""
-    rows = Enrollment.objects.in_scope_of(user).for_lists().born_between(born_from, born_to)
-    if kind == "bpjs":
-        rows = rows.nik_ready_for_bpjs().order_by("newborn__nik_issued_on", "newborn_id")
-    elif kind == "dinsos":
-        rows = rows.pbi_candidates().order_by("registration_deadline", "newborn_id")
-    elif kind == "aktivasi":
-        rows = rows.filter(NEEDS_REACTIVATION).order_by(F("nik_deadline").desc(), "newborn_id")
-    else:
-        rows = (
-            rows.at_risk()
-            .exclude(NEEDS_REACTIVATION)
-            .order_by("priority", F("due_on").asc(nulls_last=True), "newborn_id")
-        )
+    """The enrollments in the user's scope that the worklists' filters keep, whatever the list."""
+    rows = Enrollment.objects.in_scope_of(user).born_between(born_from, born_to)
     if q := q.strip():
         rows = _matching(rows, q)
     if region:
         rows = rows.in_region(region.code)
-    if desa:
-        rows = rows.filter(newborn__desa=desa)
-    elif kecamatan:
-        rows = rows.filter(newborn__desa__parent=kecamatan)
+    if desa or kecamatan:
+        rows = rows.in_region((desa or kecamatan).code)
     if facility:
         rows = rows.filter(newborn__facility=facility)
     if segment:
@@ -103,6 +111,24 @@ def worklist_counts(user, **filters) -> dict[str, int]:
     lists' tabs: one COUNT per list, each up to ``count_limit() + 1``, whatever the data."""
     filters = {k: v for k, v in filters.items() if k not in ("kind", "level", "status")}
     return {kind: capped_count(worklist(user, kind=kind, **filters)) for kind in WORKLISTS}
+
+
+def counted_in_one_pass(user, filters: dict) -> dict | None:
+    """For a bidan, whose scope is a facility's babies (thousands at most): every list's length and the shown
+    list's levels in one aggregate, exact, in the shape of ``summary.worklist_counts``; None for other users,
+    whose scope may be a national table, and with a status filter (the tabs count it, the lists do not)."""
+    if not bound_to_facility(user) or filters.get("status"):
+        return None
+    rows = filtered(user, **{k: v for k, v in filters.items() if k not in ("kind", "level")})
+    shown = LISTS.get(filters.get("kind"), LISTS["risiko"])
+    totals = rows.aggregate(
+        **{kind: Count("id", filter=rule) for kind, rule in LISTS.items()},
+        **{f"level_{level}": Count("id", filter=shown & Q(worst_level=level)) for level in AT_RISK},
+    )
+    return {
+        "lists": {kind: totals[kind] for kind in LISTS},
+        "levels": {level.value: totals[f"level_{level}"] for level in AT_RISK},
+    }
 
 
 def deadline_check(now=None) -> dict:

@@ -52,8 +52,11 @@ def worklist(request, kind=None):
     kind = filters["kind"] = kind or filters["kind"]
     rows = selectors.worklist(request.user, **filters)
     # The badges count the list shown: the same filters, each level in turn. For an area and whole birth
-    # months the dashboard's summary has counted them (and the list itself); other filters count the list.
-    known = summary.worklist_counts(request.user, filters, timezone.localdate())
+    # months the dashboard's summary has counted them (and the list itself); a bidan's few babies are counted
+    # in one pass; other filters count the list.
+    known = summary.worklist_counts(request.user, filters, timezone.localdate()) or selectors.counted_in_one_pass(
+        request.user, filters
+    )
     if known and known["levels"]:
         tabs = [(level.value, level.label, known["levels"][level.value]) for level in AT_RISK]
         length = known["levels"][filters["level"]] if "level" in filters else known["lists"][kind]

@@ -5,12 +5,13 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from newborns import deadlines
-from sejagad.models import Facility, Region
+from sejagad.models import KABUPATEN_CODE_LENGTH, Facility, Region, in_region_q
 from sejagad.roles import Capability, bound_to_facility, can
 from sejagad.text import clean_number, is_ascii_number
 
@@ -133,8 +134,8 @@ class NewbornQuerySet(models.QuerySet):
         return self
 
     def in_region(self, code: str):
-        """Babies living in a region: a kabupaten, kecamatan or a single desa."""
-        return self.filter(Q(desa_id=code) | Q(desa__code__startswith=code + "."))
+        """Babies living in a region: a province, kabupaten, kecamatan or a single desa."""
+        return self.filter(in_region_q(code, desa="desa__code", kabupaten="kabupaten"))
 
     def search(self, text: str):
         """Digits find a whole NIK (mother or baby) or KK number; words find part of a name."""
@@ -190,6 +191,13 @@ class Newborn(models.Model):
     # Where the family lives: the desa that reports, coverage and Dukcapil work by.
     desa = models.ForeignKey(
         Region, verbose_name=_("desa/kelurahan domisili"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The desa's kabupaten, kept by the database: the lists of an area start their index with it.
+    kabupaten = models.GeneratedField(
+        expression=Substr("desa", 1, KABUPATEN_CODE_LENGTH),
+        output_field=models.CharField(max_length=KABUPATEN_CODE_LENGTH),
+        db_persist=True,
+        verbose_name=_("kabupaten/kota"),
     )
     # Place of birth: a facility, or at home (in the family's desa) when empty.
     facility = models.ForeignKey(
@@ -268,7 +276,9 @@ class Newborn(models.Model):
 
     objects = NewbornQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["submission_key"], verbose_name=_("riwayat bayi"), verbose_name_plural=_("riwayat bayi")
+        excluded_fields=["submission_key", "kabupaten"],
+        verbose_name=_("riwayat bayi"),
+        verbose_name_plural=_("riwayat bayi"),
     )
 
     class Meta:
@@ -289,6 +299,8 @@ class Newborn(models.Model):
         ]
         indexes = [
             models.Index(fields=["nik_issued_on", "birth_date"], name="newborn_doc_worklist"),
+            # The list of an area, newest first (``in_region`` and Meta.ordering).
+            models.Index(fields=["kabupaten", "-birth_date", "-id"], name="newborn_area_recent"),
             # The few voided records, so a job can leave them out without reading every live one.
             models.Index(fields=["id"], condition=Q(voided_at__isnull=False), name="newborn_voided"),
         ]

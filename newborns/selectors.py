@@ -113,7 +113,7 @@ def timeline(newborn: Newborn) -> list[dict]:
         if on:
             events.append({"on": on, "at": None, "what": what, "by": by, "why": ""})
 
-    baby_fields = [f for f in Newborn._meta.concrete_fields if f.name not in QUIET_FIELDS]
+    baby_fields = [f for f in Newborn._meta.concrete_fields if f.name not in QUIET_FIELDS and not f.generated]
     mother_fields = [Mother._meta.get_field(name) for name in MOTHER_FIELDS]
     baby_records = list(newborn.history.select_related("history_user").order_by("history_date", "history_id"))
     # The mother's whole history, not only what follows the baby: the record before is the base of the first diff.

@@ -2,7 +2,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from sejagad.landing import own_list_url
-from sejagad.roles import CAPABILITIES, Capability, can
+from sejagad.roles import Capability, can, capabilities_of
 
 # Top navigation: (URL name, label, capability needed). Apps add their pages here as they arrive.
 NAVIGATION = [
@@ -35,5 +35,4 @@ def navigation(request):
             url = reverse(url_name)
             active = path == url
             items.append({"url": url, "label": label, "active": active})
-    capabilities = frozenset(Capability.values) if user.is_superuser else CAPABILITIES.get(user.role, frozenset())
-    return {"nav_items": items, "capabilities": capabilities}
+    return {"nav_items": items, "capabilities": capabilities_of(user)}

@@ -4,14 +4,17 @@ A fixed number of queries whatever the data: the figures add up the per-desa sum
 kept equal to the lists it links to) and coverage comes from the precomputed snapshots."""
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -23,7 +26,7 @@ from newborns import selectors as newborns
 from sejagad.forms import parse_month
 from sejagad.models import Region, RegionLevel
 from sejagad.pagination import rows_of
-from sejagad.roles import Capability, can
+from sejagad.roles import Capability, can, capabilities_of
 
 
 @dataclass(frozen=True)
@@ -68,36 +71,57 @@ def _list_url(name: str, region: Region, period: Period, **extra) -> str:
     return f"{reverse(name)}?{urlencode(query)}"
 
 
-def _babies(user, area: dict, today: datetime.date) -> dict:
-    """The summary's counts, the first babies at risk, the births SATUSEHAT holds and the families reminders
-    reach per place of birth, cached under the summary's version: any write to a birth, a membership, a
-    mother or a reminder makes a new version (``enrollment.summary``), so a cached figure is never stale.
-    The key holds all a user's scope depends on (role, region) and the language of the labels."""
-    version = summary.current_version(today)
-    region, born_from, born_to = area["region"], area["born_from"], area["born_to"]
-    key = (
-        f"dashboard:{version}:{today}:{region.code}:{born_from}:{born_to}:{user.role}:{user.region_id}:{get_language()}"
-    )
-    if (cached := cache.get(key)) is None:
-        counts = summary.dashboard_counts(user, region=region, months_from=born_from, born_to=born_to)
-        cached = {
-            "counts": counts,
-            "at_risk": rows_of(enrollment.worklist(user, kind="risiko", **area), 0, 10),
-            # SATUSEHAT (issue #14): per place of birth, births and how many SATUSEHAT holds (one GROUP BY).
-            "satusehat": newborns.satusehat_by_facility(user, **area),
-            # Reminders (issue #13): a message or a mother's consent written marks the desa too (migration 0015).
-            "reminder_reach": enrollment.reminder_reach_by_facility(user, today=today, **area),
-        }
-        cache.set(key, cached, settings.DASHBOARD_CACHE_SECONDS)
-    return cached
+# What every view's context holds besides the HTML, all plain data (model rows only when it was rendered).
+CACHED = ("region", "period", "figures", "levels", "links", "series", "satusehat", "reminder_reach")
 
 
 def dashboard(user, *, region: Region, period: Period) -> dict:
-    """Every figure is the count of the list its link opens, computed by that list's own selector."""
+    """Every figure is the count of the list its link opens, computed by that list's own selector.
+
+    The figures and their rendered HTML are cached under the versions of the data they show: the summary's
+    (any write to a birth, a membership, a mother or a reminder makes a new one, ``enrollment.summary``) and
+    the coverage snapshots' (``coverage.selectors.coverage_stamp``), so a cached page is never stale. The key
+    holds all a user's view depends on (role, region) and the language of the labels. Only the deadline check,
+    with its form, is read and rendered on every view."""
     today = timezone.localdate()
+    key = (
+        "dashboard:"
+        + hashlib.sha256(
+            "|".join(
+                str(part)
+                for part in (
+                    summary.current_version(today),
+                    coverage.coverage_stamp(region),
+                    today,
+                    region.code,
+                    period.start,
+                    period.end,
+                    user.role,
+                    user.is_superuser,
+                    user.region_id,
+                    get_language(),
+                )
+            ).encode()
+        ).hexdigest()
+    )
+    if (cached := cache.get(key)) is None:
+        context = _figures(user, region, period, today)
+        shown = {**context, "capabilities": capabilities_of(user)}
+        html = {
+            "top": mark_safe(render_to_string("sejagad/_dashboard_top.html", shown)),  # noqa: S308 - our templates
+            "body": mark_safe(render_to_string("sejagad/_dashboard_body.html", shown)),  # noqa: S308
+        }
+        # The HTML and the figures behind it, as plain data: a hit unpickles no model rows.
+        cached = {"html": html, **{name: context[name] for name in CACHED}}
+        cache.set(key, cached, settings.DASHBOARD_CACHE_SECONDS)
+    else:
+        context = {}
+    return {**context, **cached, "deadline_check": enrollment.deadline_check()}
+
+
+def _figures(user, region: Region, period: Period, today: datetime.date) -> dict:
     area = dict(region=region, born_from=period.start, born_to=period.end)
-    babies = _babies(user, area, today)
-    counts = babies["counts"]
+    counts = summary.dashboard_counts(user, region=region, months_from=period.start, born_to=period.end)
     figures = counts["totals"]
     figures["registered_in_time_pct"] = enrollment.share(figures["registered_in_time"], figures["registration_due"])
     figures["nik_in_time_pct"] = enrollment.share(figures["nik_in_time"], figures["nik_due"])
@@ -136,11 +160,10 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
             }
             for row in counts["months"]
         ],
-        "at_risk": babies["at_risk"],
+        "at_risk": rows_of(enrollment.worklist(user, kind="risiko", **area), 0, 10),
         "coverage": None,
-        "deadline_check": enrollment.deadline_check(),
         # Reminders to families (issue 13): reach and deadlines met per puskesmas, one GROUP BY.
-        "reminder_reach": babies["reminder_reach"],
+        "reminder_reach": enrollment.reminder_reach_by_facility(user, today=today, **area),
     }
     children = _children(region)
     snapshots = {}
@@ -162,7 +185,8 @@ def dashboard(user, *, region: Region, period: Period) -> dict:
         "babies": _("Bayi"),
     }
     context["chart_funnel"] = [{"label": label, "n": n} for label, n in context["funnel"]]
-    context["satusehat"] = babies["satusehat"]
+    # SATUSEHAT (issue #14): per place of birth, births and how many SATUSEHAT holds (one GROUP BY).
+    context["satusehat"] = newborns.satusehat_by_facility(user, **area)
     context["children"] = [
         {
             "region": child,

@@ -77,6 +77,22 @@ def code_within(code: str, region_code: str) -> bool:
     return code == region_code or code.startswith(region_code + ".")
 
 
+KABUPATEN_CODE_LENGTH = 5  # "73.22"
+
+
+def in_region_q(code: str, *, desa: str, kabupaten: str) -> models.Q:
+    """Rows whose desa (the lookup ``desa``) lies in the region ``code``, for a table that stores its desa's
+    kabupaten code (``kabupaten``): ``code_within`` as a filter, led by an equality on the kabupaten wherever
+    the region lies in one, so that an index starting with the kabupaten answers it. A code prefix cannot
+    use such an index under the server's collation."""
+    if len(code) < KABUPATEN_CODE_LENGTH:  # a province
+        return models.Q(**{f"{kabupaten}__startswith": code + "."})
+    area = models.Q(**{kabupaten: code[:KABUPATEN_CODE_LENGTH]})
+    if len(code) == KABUPATEN_CODE_LENGTH:
+        return area
+    return area & (models.Q(**{desa: code}) | models.Q(**{f"{desa}__startswith": code + "."}))
+
+
 class FacilityKind(models.TextChoices):
     PUSKESMAS = "puskesmas", _("Puskesmas")
     RUMAH_SAKIT = "rumah_sakit", _("Rumah sakit")

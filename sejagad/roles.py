@@ -77,6 +77,11 @@ def bound_to_facility(user) -> bool:
     return getattr(user, "role", "") in FACILITY_ROLES
 
 
+def capabilities_of(user) -> frozenset:
+    """Everything the user may do (a superuser: everything), for templates."""
+    return frozenset(Capability.values) if user.is_superuser else CAPABILITIES.get(user.role, frozenset())
+
+
 def can(user, capability: str) -> bool:
     """True when an active, signed-in user's role carries the capability."""
     if not (user and user.is_authenticated and user.is_active):

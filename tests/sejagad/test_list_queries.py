@@ -14,7 +14,7 @@ from enrollment import selectors
 from newborns.services import record_documents, void_birth
 from sejagad.models import Facility
 from sejagad.roles import Role
-from tests.factories import UserFactory, mother_nik, nik_for, register
+from tests.factories import BidanFactory, UserFactory, mother_nik, nik_for, register
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +58,11 @@ def add_babies(start: int, n: int) -> None:
         void_birth(newborn=baby(serial + 3000, 22), by=admin, reason="Tercatat dua kali")
 
 
+def counts_babies(sql: str) -> bool:
+    """A COUNT over the births or the memberships (a region's worklists read the enrollment table alone)."""
+    return any(f'FROM "{table}"' in sql for table in ("newborns_newborn", "enrollment_enrollment"))
+
+
 def list_queries(client, url: str) -> list[str]:
     client.get(url)  # the first view after writes recounts their desa in the summary (a fixed few statements)
     with CaptureQueriesContext(connection) as queries:
@@ -75,6 +80,25 @@ def test_a_list_page_needs_the_same_queries_for_few_babies_or_many(district, cli
     add_babies(3, 12)
     many = list_queries(client, url)
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("name", [name for name, _ in LISTS[3:]])
+def test_a_bidans_worklist_counts_her_lists_and_levels_in_one_query(district, client, name):
+    """A bidan's babies are her facility's (no summary row holds them): the four lists' lengths and the
+    shown list's levels come from one aggregate, and equal the lists themselves."""
+    add_babies(1, 3)
+    bidan = BidanFactory()
+    client.force_login(bidan)
+    counts = [sql for sql in list_queries(client, reverse(name)) if "COUNT(" in sql and counts_babies(sql)]
+    assert len(counts) == 1, counts
+    response = client.get(reverse(name))
+    kind = response.context["kind"]
+    lists = {key: n for key, _, n, _ in response.context["lists"]}
+    assert lists == {key: selectors.worklist(bidan, kind=key).count() for key in selectors.WORKLISTS}
+    assert sum(lists.values()) > 0
+    for level, _, n, _ in response.context["tabs"]:
+        assert n == selectors.worklist(bidan, kind=kind, level=level).count()
+    assert response.context["page"].paginator.count == lists[kind]
 
 
 def baby_rows(html: str) -> list[str]:
@@ -99,7 +123,7 @@ def test_past_the_count_limit_a_list_says_more_than_and_counts_no_further(distri
     assert first.context["page"].paginator.capped
     assert "Lebih dari 5 bayi" in first.content.decode()
     # Every count of babies stops at the limit (LIMIT 6 inside): never a COUNT(*) of the whole table.
-    counts = [sql for sql in list_queries(client, url) if "COUNT(" in sql and "newborns_newborn" in sql]
+    counts = [sql for sql in list_queries(client, url) if "COUNT(" in sql and counts_babies(sql)]
     counts = [sql for sql in counts if "enrollment_notification" not in sql]  # the bell: her own notices
     assert counts and all(re.search(r"LIMIT 6\b", sql) for sql in counts), counts
 
@@ -141,7 +165,7 @@ def test_a_worklist_of_an_area_is_counted_by_the_summary_exactly_past_the_limit(
     assert paginator.count == len(selectors.worklist(first.context["user"], **first.context["filters"])) > 5
     assert "Lebih dari" not in first.content.decode()
     # No list is counted row by row; the other lists count their level tabs, each capped.
-    counts = [sql for sql in list_queries(client, url) if "COUNT(" in sql and "newborns_newborn" in sql]
+    counts = [sql for sql in list_queries(client, url) if "COUNT(" in sql and counts_babies(sql)]
     counts = [sql for sql in counts if "enrollment_notification" not in sql]
     assert all(re.search(r"LIMIT 6\b", sql) for sql in counts), counts
     assert len(counts) == (0 if name == "enrollment:worklist" else 4)
