@@ -5,7 +5,13 @@ from enrollment.models import EnrollmentStatus, FlagLevel
 from newborns import validators
 from newborns.forms import DATE_INPUT
 from newborns.models import Segment, as_identity_number
-from sejagad.forms import AreaPeriodFilterMixin, BootstrapFormMixin, RegionChoiceField, limit_regions_to_work_area
+from sejagad.forms import (
+    AreaPeriodFilterMixin,
+    BootstrapFormMixin,
+    ListedModelChoiceField,
+    RegionChoiceField,
+    limit_regions_to_work_area,
+)
 from sejagad.models import Facility, Region
 from sejagad.text import GuardedTextFormMixin
 
@@ -36,7 +42,7 @@ class WorklistFilterForm(BootstrapFormMixin, AreaPeriodFilterMixin, forms.Form):
     desa = RegionChoiceField(
         label=_("Desa/kelurahan"), queryset=Region.objects.none(), required=False, empty_label=_("Semua desa")
     )
-    facility = forms.ModelChoiceField(
+    facility = ListedModelChoiceField(
         label=_("Fasilitas"), queryset=Facility.objects.none(), required=False, empty_label=_("Semua fasilitas")
     )
     segment = forms.ChoiceField(label=_("Segmen"), choices=[("", _("Semua segmen"))] + Segment.choices, required=False)
