@@ -9,7 +9,6 @@ sort keys of the page's last (first) row, and the page is read right after (befo
 A missing, tampered or stale cursor reads the page by OFFSET, as ``?page=N`` alone always does."""
 
 import datetime
-import hashlib
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +22,7 @@ from django.db.models import Case, F, Q, QuerySet, Value
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import Col, OrderBy
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -124,6 +124,7 @@ class Keyset:
             flags.append((descending, None))
             keyed = self._annotate(queryset, expressions)
         self.queryset = queryset.order_by(*order)
+        self._fingerprints = {}
         self.keyed = self.queryset.annotate(**self._aliases(expressions))
         largest = connections[queryset.db].features.nulls_order_largest
         self.keys, self.fields = [], []
@@ -204,12 +205,17 @@ class Keyset:
         return found[::-1] if backward else found
 
     def fingerprint(self, per_page: int) -> str | None:
-        """The list's query, filters and scope included: a cursor is valid for this list only."""
-        try:
-            sql, params = self.queryset.query.sql_with_params()
-        except EmptyResultSet:
-            return None
-        return hashlib.blake2b(repr((sql, params, per_page)).encode(), digest_size=8).hexdigest()
+        """The list's query, filters and scope included: a cursor is valid for this list only. Keyed with the
+        secret key: the query may hold a searched NIK, which a plain hash would let anyone guess back."""
+        if per_page not in self._fingerprints:
+            try:
+                sql, params = self.queryset.query.sql_with_params()
+            except EmptyResultSet:
+                self._fingerprints[per_page] = None
+            else:
+                digest = salted_hmac(CURSOR_SALT, repr((sql, params, per_page)), algorithm="sha256")
+                self._fingerprints[per_page] = digest.hexdigest()[:16]
+        return self._fingerprints[per_page]
 
     def cursor(self, values, *, page: int, backward: bool, per_page: int) -> str | None:
         if (fingerprint := self.fingerprint(per_page)) is None:

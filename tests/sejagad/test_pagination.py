@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from enrollment.models import Enrollment, EnrollmentStatus
 from newborns.models import Newborn
-from sejagad.pagination import CURSOR_PARAM, CURSOR_SALT, page_or_all
+from sejagad.pagination import CURSOR_PARAM, CURSOR_SALT, Keyset, page_or_all
 from sejagad.roles import Role
 from tests.factories import UserFactory, mother_nik, register
 
@@ -210,3 +210,11 @@ def test_a_list_sorted_on_personal_data_pages_by_offset_without_a_cursor(babies)
         assert page.paginator.keyset is None
         assert ids(page) == list(rows.values_list("pk", flat=True)[PER_PAGE : 2 * PER_PAGE])
         assert CURSOR_PARAM not in page_html and link(page_html, "Berikutnya")
+
+
+def test_a_cursor_names_its_list_by_a_keyed_hash_that_a_searched_nik_cannot_be_guessed_from(babies, settings):
+    nik = Newborn.objects.values_list("mother__nik", flat=True)[0]
+    rows = Newborn.objects.filter(mother__nik=nik)
+    fingerprint = Keyset(rows).fingerprint(PER_PAGE)
+    settings.SECRET_KEY = "another-" + settings.SECRET_KEY
+    assert fingerprint and Keyset(rows).fingerprint(PER_PAGE) != fingerprint
