@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from enrollment.models import Enrollment, EnrollmentStatus
 from newborns.models import Newborn
-from sejagad.pagination import CURSOR_PARAM, CURSOR_SALT, Keyset, page_or_all
+from sejagad.keyset import CURSOR_PARAM, CURSOR_SALT, Keyset
+from sejagad.pagination import page_or_all
 from sejagad.roles import Role
 from tests.factories import UserFactory, mother_nik, register
 
