@@ -2,7 +2,11 @@
 
 A list never counts more than ``count_limit()`` rows to say how long it is: on a national table a COUNT(*)
 of millions on every page view costs more than the page itself. Past the cap the page says "lebih dari
-10.000" and still goes on page by page."""
+10.000" and still goes on page by page.
+
+Nor does a deep page skip rows by OFFSET: the "Berikutnya" and "Sebelumnya" links carry a signed cursor, the
+sort keys of the page's last (first) row, and the page is read right after (before) that row (``Keyset``).
+A missing, tampered or stale cursor reads the page by OFFSET, as ``?page=N`` alone always does."""
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, Paginator
@@ -10,6 +14,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+
+from sejagad.keyset import CURSOR_PARAM, Keyset
 
 PRINT_PARAM = "cetak"
 # A printout of more rows than this is not read by anyone; the page says the list was cut.
@@ -43,11 +49,16 @@ def rows_of(rows, bottom: int, top: int) -> list:
 class CappedPaginator(Paginator):
     """A paginator whose count stops at ``count_limit() + 1``, unless the count is ``known`` (from a summary
     kept equal to the list). Past the cap the number of pages is unknown: a page reads one row more than it
-    shows to know whether another follows."""
+    shows to know whether another follows.
 
-    def __init__(self, object_list, per_page, *, known: int | None = None):
-        super().__init__(object_list, per_page)
+    A queryset's order is made total (``Keyset``); a page given the ``cursor`` its link carries is read by
+    seeking from it, any other by OFFSET. Either way its rows are read in two steps (``rows_of``)."""
+
+    def __init__(self, object_list, per_page, *, known: int | None = None, cursor: str | None = None):
+        self.keyset = Keyset.of(object_list)
+        super().__init__(self.keyset.queryset if self.keyset else object_list, per_page)
         self.known = known
+        self.cursor = cursor
 
     @cached_property
     def count(self) -> int:
@@ -69,18 +80,33 @@ class CappedPaginator(Paginator):
     def rows(self, bottom: int, top: int) -> list:
         return rows_of(self.object_list, bottom, top)
 
+    def _keyed_rows(self, number: int, bottom: int, top: int) -> tuple[list, list]:
+        """The page's (sort keys, pk) pairs, by seeking from a valid cursor or else by OFFSET, and its rows."""
+        sought = self.keyset.parse(self.cursor, page=number, per_page=self.per_page) if self.cursor else None
+        found = []
+        if sought:
+            values, backward = sought
+            found = self.keyset.seek(values, backward=backward, limit=self.per_page if backward else top - bottom)
+        if not found:
+            found = self.keyset.read(bottom, top)
+        in_page = self.object_list.order_by().in_bulk([pk for _keys, pk in found])
+        return found, [in_page[pk] for _keys, pk in found if pk in in_page]
+
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        if not self.capped:
-            top = bottom + self.per_page
-            if top + self.orphans >= self.count:
-                top = self.count
-            return self._get_page(self.rows(bottom, top), number, self)
-        rows = self.rows(bottom, bottom + self.per_page + 1)
-        if not rows:
+        top = bottom + self.per_page + 1  # one row more: another page follows
+        if not self.capped and top - 1 + self.orphans >= self.count:
+            top = self.count
+        if self.keyset:
+            found, rows = self._keyed_rows(number, bottom, top)
+        else:
+            found, rows = [], self.rows(bottom, top)
+        if self.capped and not rows:
             raise EmptyPage(_("Halaman ini tidak berisi data."))
-        return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+        page = CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+        page.keys = [keys for keys, _pk in found[: self.per_page]]
+        return page
 
     def get_page(self, number):
         try:
@@ -93,12 +119,29 @@ class CappedPage(Page):
     def __init__(self, object_list, number, paginator, *, more: bool):
         super().__init__(object_list, number, paginator)
         self.more = more
+        self.keys = []
 
     def has_next(self) -> bool:
-        return self.more
+        return self.more if self.paginator.capped else super().has_next()
 
     def end_index(self) -> int:
         return (self.number - 1) * self.paginator.per_page + len(self.object_list)
+
+    def _cursor(self, number: int, row: int, *, backward: bool) -> str | None:
+        keyset = self.paginator.keyset
+        if keyset is None or number <= 1 or not self.keys:  # the first page needs no cursor
+            return None
+        return keyset.cursor(self.keys[row], page=number, backward=backward, per_page=self.paginator.per_page)
+
+    @cached_property
+    def next_cursor(self) -> str | None:
+        """For the "Berikutnya" link: the sort keys of this page's last row."""
+        return self._cursor(self.number + 1, -1, backward=False)
+
+    @cached_property
+    def previous_cursor(self) -> str | None:
+        """For the "Sebelumnya" link: the sort keys of this page's first row, to be read backwards."""
+        return self._cursor(self.number - 1, 0, backward=True)
 
 
 def printing(request: HttpRequest) -> bool:
@@ -115,7 +158,8 @@ def page_or_all(request: HttpRequest, queryset, per_page: int = 25, *, known: in
         page.printing = True
         page.cut = page.paginator.count > PRINT_LIMIT
         return page
-    page = CappedPaginator(queryset, per_page, known=known).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(queryset, per_page, known=known, cursor=request.GET.get(CURSOR_PARAM))
+    page = paginator.get_page(request.GET.get("page"))
     page.printing = False
     page.cut = False
     return page
