@@ -63,13 +63,11 @@ def coverage_stamp(region: Region) -> str:
     snapshots, criteria = CoverageSnapshot._meta.db_table, UhcCriterion._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT MAX(computed_at) FROM {snapshots} WHERE region_id IN"
-            f"   (SELECT code FROM {Region._meta.db_table} WHERE code = %s OR parent_id = %s)),"
-            f" (SELECT COUNT(*) FROM {snapshots} WHERE region_id IN"
-            f"   (SELECT code FROM {Region._meta.db_table} WHERE code = %s OR parent_id = %s)),"
-            f" (SELECT MAX(period) FROM {snapshots}),"
-            f" (SELECT COUNT(*) FROM {criteria}), (SELECT MAX(id) FROM {criteria})",
-            [region.code] * 4,
+            f"SELECT MAX(computed_at), COUNT(*), (SELECT MAX(period) FROM {snapshots}),"
+            f" (SELECT COUNT(*) FROM {criteria}), (SELECT MAX(id) FROM {criteria})"
+            f" FROM {snapshots} WHERE region_id IN"
+            f" (SELECT code FROM {Region._meta.db_table} WHERE code = %s OR parent_id = %s)",
+            [region.code] * 2,
         )
         return "|".join(str(part) for part in cursor.fetchone())
 

@@ -58,6 +58,8 @@ class Deadline(models.TextChoices):
     NIK = "nik", _("Pembaruan NIK ke BPJS (3 bulan)")
 
 
+# Either deadline at an at-risk level.
+AT_RISK_NOW = Q(registration_level__in=AT_RISK) | Q(nik_level__in=AT_RISK)
 # Dukcapil has issued the NIK but BPJS does not hold it yet: cases BPJS can close today.
 NIK_READY_FOR_BPJS = Q(newborn__nik_issued_on__isnull=False) & ~Q(status__in=NIK_UPDATED)
 # Babies of PBI or unenrolled mothers, not registered and not yet proposed as PBI.
@@ -78,7 +80,7 @@ class EnrollmentQuerySet(models.QuerySet):
         return self.filter(newborn__in=Newborn.objects.in_scope_of(user))
 
     def at_risk(self):
-        return self.filter(Q(registration_level__in=AT_RISK) | Q(nik_level__in=AT_RISK))
+        return self.filter(AT_RISK_NOW)
 
     def live(self):
         """Of babies not voided: what every list, count, export and job works on."""

@@ -6,6 +6,7 @@ from django.utils import timezone
 from enrollment import flagging
 from enrollment.models import (
     AT_RISK,
+    AT_RISK_NOW,
     NIK_READY_FOR_BPJS,
     NIK_UPDATED,
     PBI_CANDIDATE,
@@ -31,7 +32,7 @@ NEEDS_REACTIVATION = Q(status=EnrollmentStatus.NONAKTIF) | (
 
 # Each worklist's rows and order (see ``worklist``).
 LISTS = {
-    "risiko": (Q(registration_level__in=AT_RISK) | Q(nik_level__in=AT_RISK)) & ~NEEDS_REACTIVATION,
+    "risiko": AT_RISK_NOW & ~NEEDS_REACTIVATION,
     "aktivasi": NEEDS_REACTIVATION,
     "bpjs": NIK_READY_FOR_BPJS,
     "dinsos": PBI_CANDIDATE,

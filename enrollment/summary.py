@@ -27,7 +27,7 @@ from enrollment.models import (
     BirthSummaryState,
     EnrollmentStatus,
 )
-from enrollment.selectors import NEEDS_REACTIVATION
+from enrollment.selectors import LISTS, NEEDS_REACTIVATION
 from newborns.models import Newborn
 from sejagad.models import RegionLevel, code_within
 from sejagad.roles import Capability, Role, can
@@ -97,12 +97,7 @@ def _counts(today: datetime.date) -> dict:
             deactivated_on__lt=this_month + relativedelta(months=1),
         ),
         # worklist(kind="risiko", level=...): at risk and still savable, at the worse of the two levels
-        **{
-            f"level_{level.value}": (Q(registration_level__in=AT_RISK) | Q(nik_level__in=AT_RISK))
-            & ~NEEDS_REACTIVATION
-            & Q(worst_level=level)
-            for level in AT_RISK
-        },
+        **{f"level_{level.value}": LISTS["risiko"] & Q(worst_level=level) for level in AT_RISK},
     }
     return {"births": Count("id")} | {
         name: Count("id", filter=_through_enrollment(q)) for name, q in on_enrollment.items()
