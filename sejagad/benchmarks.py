@@ -146,7 +146,7 @@ def _insert_select(model, values: dict[str, str], source: str, params: list) -> 
         if field.column in values:
             columns.append(field.column)
             expressions.append(values[field.column])
-        elif not field.null:
+        elif not field.null and not field.generated:
             columns.append(field.column)
             expressions.append("%s")
             defaults.append(field.get_db_prep_save(field.get_default(), connection))

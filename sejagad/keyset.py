@@ -157,12 +157,30 @@ class Keyset:
 
     def seek(self, values: list, *, backward: bool, limit: int) -> list[tuple]:
         """The ``limit`` rows right after the row whose sort keys are ``values`` (right before it, going
-        ``backward``), in the list's order, as (sort keys, pk)."""
+        ``backward``), in the list's order, as (sort keys, pk). Each of ``_segments`` is read by index up to
+        ``limit`` rows: in one ``UNION ALL`` where the database can limit its parts, else one after another
+        until the page is full."""
         keys = [key.reversed() for key in self.keys] if backward else self.keys
-        rows = self.keyed.filter(_after(keys, values))
-        if backward:
-            rows = rows.reverse()
-        found = [(row[:-1], row[-1]) for row in rows.values_list(*self.aliases, "pk")[:limit]]
+        order = [
+            OrderBy(
+                F(key.alias),
+                descending=key.descending,
+                nulls_last=key.nulls_last or None,
+                nulls_first=not key.nulls_last or None,
+            )
+            for key in keys
+        ]
+        rows = self.keyed.order_by(*order).values_list(*self.aliases, "pk")
+        parts = [rows.filter(segment) for segment in _segments(keys, values)]
+        if len(parts) > 1 and connections[rows.db].features.supports_slicing_ordering_in_compound:
+            found = list(parts[0][:limit].union(*(p[:limit] for p in parts[1:]), all=True).order_by(*order)[:limit])
+        else:
+            found = []
+            for part in parts:
+                if len(found) == limit:
+                    break
+                found += part[: limit - len(found)]
+        found = [(row[:-1], row[-1]) for row in found]
         return found[::-1] if backward else found
 
     def fingerprint(self, per_page: int) -> str | None:
@@ -247,39 +265,31 @@ def _computes_value(expression, model) -> bool:
     return False
 
 
-def _after(keys: list[Key], values: list) -> Q:
-    """Rows after ``values`` in the order of ``keys``: k1 after v1, or k1 = v1 and k2 after v2, ...; with
-    a bound on the first key alone that an index can start from."""
-    condition = None
-    for key, value in reversed(list(zip(keys, values, strict=True))):
-        equal = Q(**{f"{key.alias}__isnull": True}) if value is None else Q(**{key.alias: value})
-        condition = _either(_beyond(key, value), None if condition is None else equal & condition)
-    key, value = keys[0], values[0]
-    if value is None:
-        bound = Q(**{f"{key.alias}__isnull": True}) if key.nulls_last else None
-    elif not key.nulls_last or key.never_null:
-        bound = Q(**{f"{key.alias}__{'lte' if key.descending else 'gte'}": value})
-    else:
-        bound = None
-    if condition is None:
-        return Q(pk__in=[])
-    return condition if bound is None else bound & condition
+def _segments(keys: list[Key], values: list) -> list[Q]:
+    """The rows after ``values`` in the order of ``keys``, as disjoint conditions in that order: equal to the
+    cursor on the first i keys and past it on key i, for i from the last key to the first. Each is one index
+    range, equalities then one bound. One OR of them all would bound an index by the first key alone, and read
+    every row of that value up to the cursor: 11.7 s for a deep page of the national at-risk list."""
+    segments = []
+    for i in reversed(range(len(keys))):
+        equal = Q(*(_equal(key, value) for key, value in zip(keys[:i], values[:i], strict=True)))
+        segments += [equal & past for past in _past(keys[i], values[i])]
+    return segments
 
 
-def _beyond(key: Key, value) -> Q | None:
-    """Rows strictly after ``value`` on this key alone (None: no row)."""
+def _equal(key: Key, value) -> Q:
+    return Q(**{f"{key.alias}__isnull": True}) if value is None else Q(**{key.alias: value})
+
+
+def _past(key: Key, value) -> list[Q]:
+    """Rows strictly after ``value`` on this key alone, in order: the greater (lesser) values, then the NULLs
+    where they sort last."""
     if value is None:
-        return None if key.nulls_last else Q(**{f"{key.alias}__isnull": False})
-    beyond = Q(**{f"{key.alias}__{'lt' if key.descending else 'gt'}": value})
+        return [] if key.nulls_last else [Q(**{f"{key.alias}__isnull": False})]
+    past = [Q(**{f"{key.alias}__{'lt' if key.descending else 'gt'}": value})]
     if key.nulls_last and not key.never_null:
-        beyond |= Q(**{f"{key.alias}__isnull": True})
-    return beyond
-
-
-def _either(first: Q | None, second: Q | None) -> Q | None:
-    if first is None or second is None:
-        return first or second
-    return first | second
+        past.append(Q(**{f"{key.alias}__isnull": True}))
+    return past
 
 
 def _plain(value):
