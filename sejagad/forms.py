@@ -6,7 +6,7 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -16,19 +16,26 @@ from sejagad.selectors import work_area
 
 class QuickSelect(forms.Select):
     """``forms.Select`` writing its options in Python, to the same HTML: Django renders every ``<option>``
-    through a template, which for a worklist's 230 options cost more than the rest of the page."""
+    through a template, and builds a dict of attributes for each, which for a worklist's 230 options cost
+    more than the rest of the page."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        groups = []
-        for group, options, _index in widget["optgroups"]:
-            rendered = format_html_join(
-                "", '<option value="{}"{}>{}</option>', ((o["value"], flatatt(o["attrs"]), o["label"]) for o in options)
-            )
-            groups.append(format_html('<optgroup label="{}">{}</optgroup>', group, rendered) if group else rendered)
-        return format_html(
-            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), mark_safe("".join(groups))
-        )
+        wanted, chosen = set(self.format_value(value)), False
+        out = [format_html('<select name="{}"{}>', name, flatatt(self.build_attrs(self.attrs, attrs)))]
+        for group, label in self.choices:
+            options = label if isinstance(label, list | tuple) else [(group, label)]
+            if options is label:
+                out.append(format_html('<optgroup label="{}">', group))
+            for option, text in options:
+                option = "" if option is None else str(option)
+                # As Django's: only the first option of the value is selected.
+                selected = not chosen and option in wanted
+                chosen |= selected
+                out.append(f'<option value="{escape(option)}"{" selected" if selected else ""}>{escape(text)}</option>')
+            if options is label:
+                out.append("</optgroup>")
+        out.append("</select>")
+        return mark_safe("".join(out))
 
 
 class ListedChoices(ModelChoiceIterator):
@@ -73,8 +80,19 @@ class BootstrapFormMixin:
                 widget.attrs["aria-invalid"] = "true"
 
 
+class RegionChoices(ListedChoices):
+    """Code and name, read as plain pairs: a kabupaten's few hundred desa are not built as model instances."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        yield from self.queryset.values_list("pk", "name")
+
+
 class RegionChoiceField(ListedModelChoiceField):
     """A region picked by its name; the dotted code is the submitted value."""
+
+    iterator = RegionChoices
 
     def label_from_instance(self, obj):
         return obj.name

@@ -10,6 +10,8 @@ CHOICES = [
     ("", "Semua"),
     ("a", "Satu & <dua>"),
     ("Kelompok", [("b", "Tiga"), ("c", 'Empat "kutip"')]),
+    (2, "Angka"),
+    ("a", "Satu lagi (sama nilainya)"),
 ]
 
 
@@ -20,7 +22,7 @@ def both(value, attrs=None):
 
 
 def test_quick_select_writes_what_django_writes():
-    for value in ("", "a", "c", "tidak ada"):
+    for value in ("", "a", "c", 2, "2", None, "tidak ada"):
         plain, quick = both(value, {"aria-invalid": "true", "required": True})
         assert parse_html(quick) == parse_html(plain)
     assert "&lt;dua&gt;" in both("a")[1] and 'value="c" selected' in both("c")[1]
