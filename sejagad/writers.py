@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import connections
+from django.db import connections, transaction
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -80,29 +80,36 @@ def csv_bytes(header: list[str], rows: Iterable[Iterable], *, tally: Tally | Non
 
 
 def copy_csv(
-    sql: str, params, header: list[str], *, tally: Tally | None = None, using: str = "default"
+    statements: list[tuple[str, list]], header: list[str], *, tally: Tally | None = None, using: str = "default"
 ) -> Iterator[bytes]:
-    """BOM and header written here, then the rows of ``sql`` (one SELECT, PostgreSQL) as ``COPY (sql) TO
-    STDOUT WITH (FORMAT csv)`` sends them, gathered into chunks of about ``STREAM_CHUNK_BYTES``. Nothing
-    is counted beforehand: PostgreSQL sends each row in one message, so the tally is the rows sent."""
+    """BOM and header written here, then the rows of each of ``statements`` (SELECTs whose rows follow one
+    another, PostgreSQL) as ``COPY (sql) TO STDOUT WITH (FORMAT csv)`` sends them, gathered into chunks of
+    about ``STREAM_CHUNK_BYTES``; each statement's last rows are sent before the next starts. The statements
+    read one snapshot (REPEATABLE READ), so no row written meanwhile is sent twice or skipped between them.
+    Nothing is counted beforehand: PostgreSQL sends each row in one message, so the tally is the rows sent."""
     tally = tally if tally is not None else Tally()
     yield (BOM + csv_line(header)).encode()
-    with connections[using].cursor() as cursor:
-        # COPY takes no bound parameters: they are merged client-side, as Django's own queries are.
-        statement = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)
-        with cursor.copy(statement) as copy:
-            chunk, size, rows = [], 0, 0
-            for data in copy:
-                chunk.append(data)
-                size += len(data)
-                rows += 1
-                if size >= STREAM_CHUNK_BYTES:
-                    tally.rows = rows
+    connection = connections[using]
+    snapshot = not connection.in_atomic_block  # else the caller's transaction decides
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        if snapshot:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        rows = 0
+        for sql, params in statements:
+            # COPY takes no bound parameters: they are merged client-side, as Django's own queries are.
+            with cursor.copy(cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)) as copy:
+                chunk, size = [], 0
+                for data in copy:
+                    chunk.append(data)
+                    size += len(data)
+                    rows += 1
+                    if size >= STREAM_CHUNK_BYTES:
+                        tally.rows = rows
+                        yield b"".join(chunk)
+                        chunk, size = [], 0
+                tally.rows = rows
+                if chunk:
                     yield b"".join(chunk)
-                    chunk, size = [], 0
-            tally.rows = rows
-            if chunk:
-                yield b"".join(chunk)
     tally.finished = True
 
 

@@ -5,6 +5,7 @@ sees them masked, with filters, over names a spreadsheet or a CSV reader would t
 import csv
 import datetime
 import io
+import threading
 
 import pytest
 from django.db import connection
@@ -111,7 +112,9 @@ def parsed(raw: bytes) -> list[list[str]]:
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("who", ["whole", "masked"])
-def test_copy_bytes_equal_the_plain_paths_for_every_list_and_role(request, nasty, kind, who):
+@pytest.mark.parametrize("head", [exports.HEAD_ROWS, 2])
+def test_copy_bytes_equal_the_plain_paths_for_every_list_and_role(request, nasty, kind, who, head, monkeypatch):
+    monkeypatch.setattr(exports, "HEAD_ROWS", head)  # 2: the list's first rows and the rest read apart
     user = request.getfixturevalue(who)
     rows = selectors.worklist(user, kind=kind)
     assert rows.exists(), "the data must put babies on this list"
@@ -221,3 +224,49 @@ def test_an_export_cut_off_midway_stays_logged_with_the_rows_sent(nasty, whole):
     log.refresh_from_db()
     assert log.complete is False and log.rows == selectors.worklist(whole).count() > 0
     assert IdentityAccess.objects.get().count == log.rows
+
+
+def rows_in(chunk: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(chunk.decode("utf-8"), newline="")))
+
+
+def test_the_first_rows_go_out_before_the_rest_of_the_list_is_read(nasty, whole, monkeypatch):
+    monkeypatch.setattr(exports, "HEAD_ROWS", 3)
+    rows = selectors.worklist(whole)
+    with CaptureQueriesContext(connection) as queries:
+        stream = exports.csv_stream(rows, whole, today=TODAY())
+        next(stream)  # BOM and header
+        first = next(stream)
+    copies = [q["sql"] for q in queries if q["sql"].startswith("COPY (")]
+    assert len(copies) == 1 and copies[0].endswith("LIMIT 3) TO STDOUT WITH (FORMAT csv)")
+    assert len(rows_in(first)) == 3
+    rest = b"".join(stream)
+    assert len(rows_in(first + rest)) == rows.count() > 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_moved_while_the_export_runs_is_neither_sent_twice_nor_skipped(nasty, whole, monkeypatch):
+    """The list's first rows and the rest are two statements: they read one snapshot, so a baby that moves
+    from the first rows to the rest in between is still sent once, where it was when the export began."""
+    monkeypatch.setattr(exports, "HEAD_ROWS", 3)
+    rows = selectors.worklist(whole)
+    expected = b"".join(exports.csv_stream(rows, whole, today=TODAY(), copy=False))
+    first_baby = rows.values_list("pk", flat=True)[0]
+    stream = exports.csv_stream(rows, whole, today=TODAY())
+    try:
+        sent = next(stream) + next(stream)  # the header and the first rows
+        moved = []
+
+        def move_to_the_end():  # another request, on its own connection, commits while the export waits
+            Enrollment.objects.filter(pk=first_baby).update(registration_level=0, nik_level=0)
+            moved.append(rows.values_list("pk", flat=True)[0] != first_baby)
+            connection.close()
+
+        writer = threading.Thread(target=move_to_the_end)
+        writer.start()
+        writer.join()
+        assert moved == [True], "the baby left the first rows"
+        sent += b"".join(stream)
+    finally:
+        stream.close()  # else its open transaction would hold the tables
+    assert sent == expected
