@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from enrollment.models import (
     AT_RISK,
+    NEEDS_REACTIVATION,
     NIK_UPDATED,
     REGISTERED,
     Deadline,
@@ -246,8 +247,6 @@ def write_digests(today: datetime.date) -> int:
     """One digest per recipient for ``today``: her babies at risk counted per open deadline and level, written
     once (the unique day makes a re-run a no-op). The babies are first counted per desa, midwife and facility,
     so the recipients' join reads a few thousand groups, not every baby at risk."""
-    from enrollment.selectors import NEEDS_REACTIVATION  # the worklists' own split
-
     rows = (
         Enrollment.objects.live()
         .filter(worst_level__in=AT_RISK)

@@ -60,6 +60,18 @@ class Deadline(models.TextChoices):
 
 # Either deadline at an at-risk level.
 AT_RISK_NOW = Q(registration_level__in=AT_RISK) | Q(nik_level__in=AT_RISK)
+# Past the 3-month deadline without the NIK at BPJS, BPJS has deactivated the membership ("otomatis nonaktif
+# saat di usia 3 bulan jika tidak di-update") and reactivation needs the NIK (docs DOMAIN.md, "The newborn's
+# path" step 5): these babies can no longer be saved by the deadline, so they leave the at-risk list for
+# their own, "Perlu aktivasi ulang". A membership BPJS already reported nonaktif belongs there too.
+NEEDS_REACTIVATION = Q(status=EnrollmentStatus.NONAKTIF) | (
+    Q(nik_level=FlagLevel.TERLAMBAT) & ~Q(status__in=NIK_UPDATED)
+)
+# The at-risk list: babies who can still be saved (selectors.LISTS).
+SAVABLE = AT_RISK_NOW & ~NEEDS_REACTIVATION
+# On every row, an at-risk worst level is one band of the at-risk list's order (``Enrollment.priority``):
+# a level filter given as both lets an index start at its band.
+LEVEL_PRIORITY = {FlagLevel.KRITIS: 0, FlagLevel.MENDESAK: 1, FlagLevel.PERHATIAN: 2, FlagLevel.TERLAMBAT: 3}
 # Dukcapil has issued the NIK but BPJS does not hold it yet: cases BPJS can close today.
 NIK_READY_FOR_BPJS = Q(newborn__nik_issued_on__isnull=False) & ~Q(status__in=NIK_UPDATED)
 # Babies of PBI or unenrolled mothers, not registered and not yet proposed as PBI.
@@ -189,9 +201,16 @@ class Enrollment(models.Model):
         verbose_name_plural = _("kepesertaan JKN")
         indexes = [
             models.Index(fields=["status", "registration_deadline"], name="enrollment_status_deadline"),
-            models.Index(fields=["priority", "due_on", "newborn"], name="enrollment_list_order"),
-            # The at-risk list of an area (``in_region`` leads with its kabupaten): the page's 25 rows by index.
-            models.Index(fields=["kabupaten", "priority", "due_on", "newborn"], name="enrollment_area_order"),
+            # Each list's page read by index in its order, among the list's own rows only: a national list
+            # would otherwise pass millions of rows of other lists to find a deep page or a level's first one.
+            models.Index(fields=["priority", "due_on", "newborn"], condition=SAVABLE, name="enrollment_risk_order"),
+            # The at-risk list of an area (``in_region`` leads with its kabupaten).
+            models.Index(
+                fields=["kabupaten", "priority", "due_on", "newborn"], condition=SAVABLE, name="enrollment_area_risk"
+            ),
+            models.Index(
+                fields=["-nik_deadline", "newborn"], condition=NEEDS_REACTIVATION, name="enrollment_reactivation"
+            ),
         ]
 
     def __str__(self):

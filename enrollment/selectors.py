@@ -6,14 +6,13 @@ from django.utils import timezone
 from enrollment import flagging
 from enrollment.models import (
     AT_RISK,
-    AT_RISK_NOW,
+    LEVEL_PRIORITY,
+    NEEDS_REACTIVATION,
     NIK_READY_FOR_BPJS,
-    NIK_UPDATED,
     PBI_CANDIDATE,
     REGISTERED,
+    SAVABLE,
     Enrollment,
-    EnrollmentStatus,
-    FlagLevel,
     MessageStatus,
     ReminderMessage,
 )
@@ -21,18 +20,9 @@ from newborns.models import Newborn, as_identity_number
 from sejagad.pagination import capped_count
 from sejagad.roles import bound_to_facility
 
-# Past the 3-month deadline without the NIK at BPJS, BPJS has deactivated the membership ("otomatis nonaktif
-# saat di usia 3 bulan jika tidak di-update") and reactivation needs the NIK (docs DOMAIN.md, "The newborn's
-# path" step 5): these babies can no longer be saved by the deadline, so they leave the at-risk list for
-# their own, "Perlu aktivasi ulang". A membership BPJS already reported nonaktif belongs there too.
-NEEDS_REACTIVATION = Q(status=EnrollmentStatus.NONAKTIF) | (
-    Q(nik_level=FlagLevel.TERLAMBAT) & ~Q(status__in=NIK_UPDATED)
-)
-
-
 # Each worklist's rows and order (see ``worklist``).
 LISTS = {
-    "risiko": AT_RISK_NOW & ~NEEDS_REACTIVATION,
+    "risiko": SAVABLE,
     "aktivasi": NEEDS_REACTIVATION,
     "bpjs": NIK_READY_FOR_BPJS,
     "dinsos": PBI_CANDIDATE,
@@ -86,6 +76,8 @@ def filtered(
         rows = rows.filter(segment=segment)
     if level is not None:
         rows = rows.filter(worst_level=level)
+        if level in LEVEL_PRIORITY:  # the same rows, named by the at-risk index's first key too
+            rows = rows.filter(priority=LEVEL_PRIORITY[level])
     if status:
         rows = rows.filter(status=status)
     return rows

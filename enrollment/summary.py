@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from enrollment.models import (
     AT_RISK,
+    NEEDS_REACTIVATION,
     NIK_READY_FOR_BPJS,
     NIK_UPDATED,
     PBI_CANDIDATE,
@@ -27,7 +28,7 @@ from enrollment.models import (
     BirthSummaryState,
     EnrollmentStatus,
 )
-from enrollment.selectors import LISTS, NEEDS_REACTIVATION
+from enrollment.selectors import LISTS
 from newborns.models import Newborn
 from sejagad.models import RegionLevel, code_within
 from sejagad.roles import Capability, Role, can

@@ -157,9 +157,8 @@ class Keyset:
 
     def seek(self, values: list, *, backward: bool, limit: int) -> list[tuple]:
         """The ``limit`` rows right after the row whose sort keys are ``values`` (right before it, going
-        ``backward``), in the list's order, as (sort keys, pk). Each of ``_segments`` is read by index up to
-        ``limit`` rows: in one ``UNION ALL`` where the database can limit its parts, else one after another
-        until the page is full."""
+        ``backward``), in the list's order, as (sort keys, pk): read segment by segment (``_segments``), each
+        by index, until the page is full. Most pages are one query; a page across segments, a few."""
         keys = [key.reversed() for key in self.keys] if backward else self.keys
         order = [
             OrderBy(
@@ -171,15 +170,11 @@ class Keyset:
             for key in keys
         ]
         rows = self.keyed.order_by(*order).values_list(*self.aliases, "pk")
-        parts = [rows.filter(segment) for segment in _segments(keys, values)]
-        if len(parts) > 1 and connections[rows.db].features.supports_slicing_ordering_in_compound:
-            found = list(parts[0][:limit].union(*(p[:limit] for p in parts[1:]), all=True).order_by(*order)[:limit])
-        else:
-            found = []
-            for part in parts:
-                if len(found) == limit:
-                    break
-                found += part[: limit - len(found)]
+        found = []
+        for segment in _segments(keys, values):
+            found += rows.filter(segment)[: limit - len(found)]
+            if len(found) == limit:
+                break
         found = [(row[:-1], row[-1]) for row in found]
         return found[::-1] if backward else found
 

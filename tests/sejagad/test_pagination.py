@@ -136,7 +136,7 @@ def worklist_pages(client, url: str, number: int):
 
 
 @pytest.mark.parametrize("name", ["enrollment:worklist", "newborns:list"])
-def test_a_deep_page_is_read_without_offset_in_as_many_queries_as_the_second(babies, client, settings, name):
+def test_a_deep_page_is_read_without_offset_in_queries_its_sort_keys_bound(babies, client, settings, name):
     settings.LIST_COUNT_LIMIT = 20  # capped, as a national list is
     client.force_login(UserFactory(role=Role.ADMIN_DINKES))
     url = reverse(name)
@@ -144,7 +144,10 @@ def test_a_deep_page_is_read_without_offset_in_as_many_queries_as_the_second(bab
     second, second_sql = worklist_pages(client, url, 2)
     third, third_sql = worklist_pages(client, url, 3)
     assert second.context["page"].number == 2 and third.context["page"].number == 3
-    assert len(third_sql) == len(second_sql)
+    # The rows after a cursor are read segment by segment until the page is full (``keyset._segments``): one
+    # query more for each segment a page crosses, at most one per sort key and NULL, never more with depth.
+    keys = len(Keyset(third.context["page"].paginator.object_list).keys)
+    assert abs(len(third_sql) - len(second_sql)) < 2 * keys
     assert not [q for q in second_sql + third_sql if "OFFSET" in q]
     by_number = client.get(url + "?page=3")
     assert [str(r.pk) for r in by_number.context["page"].object_list] == [
