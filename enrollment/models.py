@@ -618,10 +618,23 @@ class BirthSummary(models.Model):
     bpjs_ready = models.PositiveIntegerField(default=0)
     pbi_candidates = models.PositiveIntegerField(default=0)
     deactivated_this_month = models.PositiveIntegerField(default=0)
+    # Each list's babies at each at-risk level (its level badges): the at-risk list's, then the others'.
     level_5 = models.PositiveIntegerField(default=0)
     level_4 = models.PositiveIntegerField(default=0)
     level_3 = models.PositiveIntegerField(default=0)
     level_2 = models.PositiveIntegerField(default=0)
+    reactivation_level_5 = models.PositiveIntegerField(default=0)
+    reactivation_level_4 = models.PositiveIntegerField(default=0)
+    reactivation_level_3 = models.PositiveIntegerField(default=0)
+    reactivation_level_2 = models.PositiveIntegerField(default=0)
+    bpjs_ready_level_5 = models.PositiveIntegerField(default=0)
+    bpjs_ready_level_4 = models.PositiveIntegerField(default=0)
+    bpjs_ready_level_3 = models.PositiveIntegerField(default=0)
+    bpjs_ready_level_2 = models.PositiveIntegerField(default=0)
+    pbi_candidates_level_5 = models.PositiveIntegerField(default=0)
+    pbi_candidates_level_4 = models.PositiveIntegerField(default=0)
+    pbi_candidates_level_3 = models.PositiveIntegerField(default=0)
+    pbi_candidates_level_2 = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

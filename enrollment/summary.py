@@ -33,6 +33,21 @@ from newborns.models import Newborn
 from sejagad.models import RegionLevel, code_within
 from sejagad.roles import Capability, Role, can
 
+# The column counting each worklist's babies (its tab); the at-risk list's is the sum of its levels.
+WORKLIST_COUNTS = {"risiko": None, "aktivasi": "reactivation", "bpjs": "bpjs_ready", "dinsos": "pbi_candidates"}
+# The columns counting each list's babies at each level (``worklist(kind=..., level=...)``, its badges).
+LEVEL_COLUMNS = {
+    "risiko": "level",
+    "aktivasi": "reactivation_level",
+    "bpjs": "bpjs_ready_level",
+    "dinsos": "pbi_candidates_level",
+}
+
+
+def level_column(kind: str, level: int) -> str:
+    return f"{LEVEL_COLUMNS[kind]}_{int(level)}"
+
+
 COUNTS = (
     "births",
     "registered",
@@ -47,7 +62,7 @@ COUNTS = (
     "bpjs_ready",
     "pbi_candidates",
     "deactivated_this_month",
-    *(f"level_{level.value}" for level in AT_RISK),
+    *(level_column(kind, level) for kind in LEVEL_COLUMNS for level in AT_RISK),
 )
 KABUPATEN_CODE = len("73.22")
 # Children of a region, by the length of their code: a province's kabupaten, a kabupaten's kecamatan, a
@@ -97,8 +112,8 @@ def _counts(today: datetime.date) -> dict:
             deactivated_on__gte=this_month,
             deactivated_on__lt=this_month + relativedelta(months=1),
         ),
-        # worklist(kind="risiko", level=...): at risk and still savable, at the worse of the two levels
-        **{f"level_{level.value}": LISTS["risiko"] & Q(worst_level=level) for level in AT_RISK},
+        # worklist(kind=..., level=...): each list's babies at the worse of their two levels
+        **{level_column(kind, level): LISTS[kind] & Q(worst_level=level) for kind in LISTS for level in AT_RISK},
     }
     return {"births": Count("id")} | {
         name: Count("id", filter=_through_enrollment(q)) for name, q in on_enrollment.items()
@@ -239,7 +254,6 @@ def dashboard_counts(user, *, region, months_from: datetime.date, born_to: datet
 # The filters the summary answers: an area and whole birth months. Any other (a name, a facility, a segment)
 # needs the list itself.
 AREA_FILTERS = ("region", "kecamatan", "desa")
-WORKLIST_COUNTS = {"risiko": None, "aktivasi": "reactivation", "bpjs": "bpjs_ready", "dinsos": "pbi_candidates"}
 
 
 def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
@@ -262,8 +276,11 @@ def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
     if born_to:
         rows = rows.filter(month__lte=born_to)
     total = rows.aggregate(**{name: Sum(name, default=0) for name in COUNTS})
-    levels = {level.value: total[f"level_{level.value}"] for level in AT_RISK}
+    levels = {kind: {level.value: total[level_column(kind, level)] for level in AT_RISK} for kind in LEVEL_COLUMNS}
     return {
-        "lists": {kind: total[name] if name else sum(levels.values()) for kind, name in WORKLIST_COUNTS.items()},
-        "levels": levels if filters.get("kind", "risiko") == "risiko" and not filters.get("status") else None,
+        "lists": {
+            kind: sum(levels["risiko"].values()) if kind == "risiko" else total[name]
+            for kind, name in WORKLIST_COUNTS.items()
+        },
+        "levels": None if filters.get("status") else levels[filters.get("kind", "risiko")],
     }
