@@ -275,12 +275,19 @@ def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
         rows = rows.filter(month__gte=born_from)
     if born_to:
         rows = rows.filter(month__lte=born_to)
-    total = rows.aggregate(**{name: Sum(name, default=0) for name in COUNTS})
-    levels = {kind: {level.value: total[level_column(kind, level)] for level in AT_RISK} for kind in LEVEL_COLUMNS}
+    kind = filters.get("kind", "risiko")
+    # The lists' lengths (the at-risk list's: its levels) and the shown list's levels: no other column.
+    columns = {name for name in WORKLIST_COUNTS.values() if name} | {
+        level_column(shown, level) for shown in {"risiko", kind} for level in AT_RISK
+    }
+    total = rows.aggregate(**{name: Sum(name, default=0) for name in columns})
+    levels = {
+        shown: {level.value: total[level_column(shown, level)] for level in AT_RISK} for shown in {"risiko", kind}
+    }
     return {
         "lists": {
-            kind: sum(levels["risiko"].values()) if kind == "risiko" else total[name]
-            for kind, name in WORKLIST_COUNTS.items()
+            shown: sum(levels["risiko"].values()) if shown == "risiko" else total[name]
+            for shown, name in WORKLIST_COUNTS.items()
         },
-        "levels": None if filters.get("status") else levels[filters.get("kind", "risiko")],
+        "levels": None if filters.get("status") else levels[kind],
     }
