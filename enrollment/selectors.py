@@ -95,8 +95,7 @@ def level_tabs(user, **filters) -> list[tuple[int, str, int]]:
     """(level, label, count) for each at-risk level, worst first, counted in the list shown, each up to
     ``count_limit() + 1`` (a badge says "10.000+", it does not count a national table)."""
     filters.pop("level", None)
-    rows = worklist(user, **filters)
-    return [(level.value, level.label, capped_count(rows.filter(worst_level=level))) for level in AT_RISK]
+    return [(level.value, level.label, capped_count(worklist(user, level=level, **filters))) for level in AT_RISK]
 
 
 def worklist_counts(user, **filters) -> dict[str, int]:

@@ -35,17 +35,13 @@ from sejagad.roles import Capability, Role, can
 
 # The column counting each worklist's babies (its tab); the at-risk list's is the sum of its levels.
 WORKLIST_COUNTS = {"risiko": None, "aktivasi": "reactivation", "bpjs": "bpjs_ready", "dinsos": "pbi_candidates"}
-# The columns counting each list's babies at each level (``worklist(kind=..., level=...)``, its badges).
-LEVEL_COLUMNS = {
-    "risiko": "level",
-    "aktivasi": "reactivation_level",
-    "bpjs": "bpjs_ready_level",
-    "dinsos": "pbi_candidates_level",
-}
 
 
 def level_column(kind: str, level: int) -> str:
-    return f"{LEVEL_COLUMNS[kind]}_{int(level)}"
+    """The column counting a list's babies at one level (``worklist(kind=..., level=...)``, its badge):
+    ``level_5`` for the at-risk list, ``reactivation_level_5`` for the reactivation list's."""
+    prefix = WORKLIST_COUNTS[kind]
+    return f"{prefix}_level_{int(level)}" if prefix else f"level_{int(level)}"
 
 
 COUNTS = (
@@ -62,7 +58,7 @@ COUNTS = (
     "bpjs_ready",
     "pbi_candidates",
     "deactivated_this_month",
-    *(level_column(kind, level) for kind in LEVEL_COLUMNS for level in AT_RISK),
+    *(level_column(kind, level) for kind in WORKLIST_COUNTS for level in AT_RISK),
 )
 KABUPATEN_CODE = len("73.22")
 # Children of a region, by the length of their code: a province's kabupaten, a kabupaten's kecamatan, a
@@ -277,13 +273,12 @@ def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
         rows = rows.filter(month__lte=born_to)
     kind = filters.get("kind", "risiko")
     # The lists' lengths (the at-risk list's: its levels) and the shown list's levels: no other column.
+    leveled = {"risiko", kind}
     columns = {name for name in WORKLIST_COUNTS.values() if name} | {
-        level_column(shown, level) for shown in {"risiko", kind} for level in AT_RISK
+        level_column(shown, level) for shown in leveled for level in AT_RISK
     }
     total = rows.aggregate(**{name: Sum(name, default=0) for name in columns})
-    levels = {
-        shown: {level.value: total[level_column(shown, level)] for level in AT_RISK} for shown in {"risiko", kind}
-    }
+    levels = {shown: {level.value: total[level_column(shown, level)] for level in AT_RISK} for shown in leveled}
     return {
         "lists": {
             shown: sum(levels["risiko"].values()) if shown == "risiko" else total[name]

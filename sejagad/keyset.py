@@ -160,16 +160,7 @@ class Keyset:
         ``backward``), in the list's order, as (sort keys, pk): read segment by segment (``_segments``), each
         by index, until the page is full. Most pages are one query; a page across segments, a few."""
         keys = [key.reversed() for key in self.keys] if backward else self.keys
-        order = [
-            OrderBy(
-                F(key.alias),
-                descending=key.descending,
-                nulls_last=key.nulls_last or None,
-                nulls_first=not key.nulls_last or None,
-            )
-            for key in keys
-        ]
-        rows = self.keyed.order_by(*order).values_list(*self.aliases, "pk")
+        rows = (self.keyed.reverse() if backward else self.keyed).values_list(*self.aliases, "pk")
         found = []
         for segment in _segments(keys, values):
             found += rows.filter(segment)[: limit - len(found)]

@@ -305,3 +305,23 @@ def test_list_query_count_does_not_grow_with_rows(client, admin, staf, url_name)
     with CaptureQueriesContext(connection) as many:
         client.get(reverse(url_name))
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("kind", ["risiko", "aktivasi"])
+def test_level_badges_counted_from_the_list_equal_the_list_at_each_level(client, admin, staf, kind):
+    """A filter the summary cannot answer (a facility): each badge is counted from the list, and says how many
+    babies the list shows at that level."""
+    from enrollment import selectors
+    from sejagad.models import Facility
+
+    masamba = Facility.objects.get(code="PKM-732203")
+
+    for serial, days in enumerate((3, 24, 26, 60, 80, 100, 130), start=1):
+        born(days, serial, by=admin)
+    client.force_login(staf)
+    url = reverse("enrollment:worklist" if kind == "risiko" else "enrollment:worklist_reactivation")
+    response = client.get(url, {"facility": masamba.pk})
+    badges = {level: n for level, _label, n, _url in response.context["tabs"]}
+    expected = {level: selectors.worklist(staf, kind=kind, facility=masamba, level=level).count() for level in badges}
+    assert response.context["filters"]["facility"] == masamba
+    assert badges == expected and sum(badges.values()) > 0
