@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, PositiveSmallIntegerField, Q, Value, When
+from django.db.models import Case, Count, F, Max, PositiveSmallIntegerField, Q, Value, When
 from django.utils import timezone
 
 from enrollment.models import (
@@ -105,13 +105,15 @@ def create_missing_enrollments(newborns=None) -> int:
         # The birth's copies (Enrollment.desa_code ...), written here so the database's check finds them right.
         "desa_id",
         "birth_date",
+        "facility_id",
+        "attending_midwife_id",
     )
     sql, params = _sql(select)
     table = Enrollment._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (newborn_id, registration_deadline, nik_deadline, segment, desa_code, birth_date,"
-            f" jkn_number, status, registration_level, nik_level, updated_at, live)"
+            f" facility_id, attending_midwife_id, jkn_number, status, registration_level, nik_level, updated_at, live)"
             f" SELECT sub.*, '', %s, %s, %s, %s, %s FROM ({sql}) sub",
             ["BELUM_TERDAFTAR", FlagLevel.AMAN, FlagLevel.AMAN, timezone.now(), True, *params],
         )
@@ -177,12 +179,9 @@ def level_case(deadline: Deadline, today: datetime.date) -> Case:
     )
 
 
-# What the recipients' join needs of a baby, carried by every row given to ``_recipients_sql``.
-BABY_COLUMNS = {
-    "desa_id": "newborn__desa_id",
-    "attending_midwife_id": "newborn__attending_midwife_id",
-    "facility_id": "newborn__facility_id",
-}
+# What the recipients' join needs of a baby, carried by every row given to ``_recipients_sql``: the
+# enrollment's copies of its birth record (Enrollment.desa_code ...).
+BABY_COLUMNS = ("desa_code", "attending_midwife_id", "facility_id")
 
 
 def _recipients_sql(rows_sql: str) -> str:
@@ -194,8 +193,8 @@ def _recipients_sql(rows_sql: str) -> str:
         SELECT u.id AS recipient_id, w.* FROM ({rows_sql}) w
         JOIN {_user_table()} u ON u.is_active AND (
             (u.role = %s AND (u.id = w.attending_midwife_id OR u.facility_id = w.facility_id))
-            OR (u.role = %s AND (u.region_id IS NULL OR w.desa_id = u.region_id
-                OR w.desa_id LIKE u.region_id || '.%%')))"""
+            OR (u.role = %s AND (u.region_id IS NULL OR w.desa_code = u.region_id
+                OR w.desa_code LIKE u.region_id || '.%%')))"""
 
 
 def notices_per_day() -> int:
@@ -239,29 +238,31 @@ def open_deadline_case() -> Case:
     )
 
 
-def _baby_columns() -> dict[str, F]:
-    return {name: F(lookup) for name, lookup in BABY_COLUMNS.items()}
-
-
 def write_digests(today: datetime.date) -> int:
     """One digest per recipient for ``today``: her babies at risk counted per open deadline and level, written
     once (the unique day makes a re-run a no-op). The babies are first counted per desa, midwife and facility,
     so the recipients' join reads a few thousand groups, not every baby at risk."""
+    # Grouped by plain columns of the enrollment table, which the planner has statistics for (migration 0019):
+    # it then counts them in one hash table. The list and the open deadline depend on the status and the NIK
+    # level alone, so each group has one of each (MAX).
     rows = (
         Enrollment.objects.live()
         .filter(worst_level__in=AT_RISK)
-        .annotate(list_kind=Case(When(NEEDS_REACTIVATION, then=Value("aktivasi")), default=Value("risiko")))
         .order_by()
-        .values("list_kind", open_deadline=open_deadline_case(), open_level=F("worst_level"), **_baby_columns())
-        .annotate(n=Count("id"))
+        .values("status", "nik_level", "worst_level", *BABY_COLUMNS)
+        .annotate(
+            n=Count("id"),
+            list_kind=Max(Case(When(NEEDS_REACTIVATION, then=Value("aktivasi")), default=Value("risiko"))),
+            open_deadline=Max(open_deadline_case()),
+        )
     )
     sql, params = _sql(rows)
     # MATERIALIZED: counted once, then joined to the recipients (else the count may run once per recipient).
     grouped = (
         f"WITH groups AS MATERIALIZED ({sql})"
-        " SELECT g.recipient_id, g.list_kind, g.open_deadline, g.open_level, SUM(g.n)"
+        " SELECT g.recipient_id, g.list_kind, g.open_deadline, g.worst_level, SUM(g.n)"
         f" FROM ({_recipients_sql('SELECT * FROM groups')}) g"
-        " GROUP BY g.recipient_id, g.list_kind, g.open_deadline, g.open_level"
+        " GROUP BY g.recipient_id, g.list_kind, g.open_deadline, g.worst_level"
     )
     with connection.cursor() as cursor:
         cursor.execute(grouped, [*params, Role.BIDAN, Role.STAF_DINKES])
@@ -389,7 +390,8 @@ def _recompute_in_one_statement(branches: list, today: datetime.date, notify: bo
             WHERE e.id = c.id AND e.id = ANY(ARRAY(SELECT id FROM candidates
                   WHERE new_registration <> registration_level OR new_nik <> nik_level))
             RETURNING e.id, e.newborn_id, c.registration_level AS old_registration, c.new_registration,
-                      c.nik_level AS old_nik, c.new_nik, e.registration_deadline, e.nik_deadline)"""
+                      c.nik_level AS old_nik, c.new_nik, e.registration_deadline, e.nik_deadline,
+                      {", ".join(f"e.{column}" for column in BABY_COLUMNS)})"""
     counts = [
         "SELECT 'examined', 0, COUNT(*) FROM candidates",
         "SELECT 'registration', new_registration, COUNT(*) FROM moved WHERE new_registration <> old_registration"
@@ -397,12 +399,11 @@ def _recompute_in_one_statement(branches: list, today: datetime.date, notify: bo
         "SELECT 'nik', new_nik, COUNT(*) FROM moved WHERE new_nik <> old_nik GROUP BY new_nik",
     ]
     if notify:
-        baby = ", ".join(f"n.{column}" for column in BABY_COLUMNS)
-        join = f"JOIN {Newborn._meta.db_table} n ON n.id = m.newborn_id"
+        baby = ", ".join(f"m.{column}" for column in BABY_COLUMNS)
         entering = (
-            f"SELECT m.id, %s AS deadline, m.registration_deadline AS due, {baby} FROM moved m {join}"
+            f"SELECT m.id, %s AS deadline, m.registration_deadline AS due, {baby} FROM moved m"
             " WHERE m.new_registration = %s AND m.old_registration < %s"
-            f" UNION ALL SELECT m.id, %s, m.nik_deadline, {baby} FROM moved m {join}"
+            f" UNION ALL SELECT m.id, %s, m.nik_deadline, {baby} FROM moved m"
             " WHERE m.new_nik = %s AND m.old_nik < %s"
         )
         kritis = FlagLevel.KRITIS
@@ -436,7 +437,9 @@ def _recompute_step_by_step(scope, today: datetime.date, notify: bool) -> tuple[
         moved[deadline.value] = {FlagLevel(m["new_level"]).name: m["n"] for m in moves}
         to_kritis = changing.filter(new_level=FlagLevel.KRITIS, **{f"{field}__lt": FlagLevel.KRITIS})
         due = F(DEADLINE_FIELD[deadline])
-        entering.append(to_kritis.values("id", deadline=Value(deadline.value), due=due, **_baby_columns()))
+        entering.append(
+            to_kritis.annotate(deadline=Value(deadline.value), due=due).values("id", "deadline", "due", *BABY_COLUMNS)
+        )
     notified = 0
     if notify:
         sql, params = _sql(entering[0].union(*entering[1:], all=True))

@@ -84,12 +84,15 @@ PBI_CANDIDATE = Q(
 
 class EnrollmentQuerySet(models.QuerySet):
     def in_scope_of(self, user):
-        """``Newborn.objects.in_scope_of`` on the copies of the birth this table keeps, so that a region's lists
-        read the enrollment table alone; a bidan's babies, by facility or attendance, through the births."""
-        if can(user, Capability.VIEW_NEWBORNS) and not bound_to_facility(user):
-            rows = self.live()
-            return rows.in_region(user.region_id) if user.region_id else rows
-        return self.filter(newborn__in=Newborn.objects.in_scope_of(user))
+        """``Newborn.objects.in_scope_of`` on the copies of the birth this table keeps, so that every list reads
+        the enrollment table alone: a bidan's babies by facility or attendance, others' by region."""
+        if not can(user, Capability.VIEW_NEWBORNS):
+            return self.none()
+        rows = self.live()
+        if bound_to_facility(user):
+            attended = Q(attending_midwife=user)
+            return rows.filter(attended | Q(facility_id=user.facility_id) if user.facility_id else attended)
+        return rows.in_region(user.region_id) if user.region_id else rows
 
     def at_risk(self):
         return self.filter(AT_RISK_NOW)
@@ -147,6 +150,27 @@ class Enrollment(models.Model):
     desa_code = models.CharField(_("desa/kelurahan"), max_length=13, default="", editable=False)
     birth_date = models.DateField(_("tanggal lahir"), null=True, editable=False)
     live = models.BooleanField(_("tidak dibatalkan"), default=True, editable=False)
+    # And its place of birth and attending midwife: a bidan's lists and the daily digest's count per
+    # recipient read this table alone (migration 0019). Copies, so no constraint of their own: the birth
+    # record's keys hold them.
+    facility = models.ForeignKey(
+        "sejagad.Facility",
+        verbose_name=_("tempat lahir (fasilitas)"),
+        null=True,
+        editable=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    attending_midwife = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("bidan penolong"),
+        null=True,
+        editable=False,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
     kabupaten = models.GeneratedField(
         expression=Substr("desa_code", 1, KABUPATEN_CODE_LENGTH),
         output_field=models.CharField(max_length=KABUPATEN_CODE_LENGTH),
@@ -190,7 +214,7 @@ class Enrollment(models.Model):
     history = HistoricalRecords(
         excluded_fields=[
             *("registration_level", "nik_level", "updated_at", "worst_level", "due_on", "priority"),
-            *("desa_code", "birth_date", "live", "kabupaten"),
+            *("desa_code", "birth_date", "live", "kabupaten", "facility", "attending_midwife"),
         ],
         verbose_name=_("riwayat kepesertaan JKN"),
         verbose_name_plural=_("riwayat kepesertaan JKN"),

@@ -1,13 +1,15 @@
 """The dashboard summary's marks and the enrollment's copies of its birth on the embedded SQLite (PostgreSQL's
-are made by migrations 0012, 0015 and 0016).
+are made by migrations 0012, 0015, 0016 and 0019).
 
 SQLite alters a table by building a new one and renaming it: that drops the table's own triggers, and a
 trigger of another table naming it makes the rename fail. So the row-level triggers are dropped before
 every ``migrate`` and made again after it, whatever later migrations change."""
 
 MARK = "INSERT INTO enrollment_birthsummarymark (desa)"
-COPY = """UPDATE enrollment_enrollment SET (desa_code, birth_date, live) = (
-    SELECT desa_id, birth_date, voided_at IS NULL FROM newborns_newborn WHERE id = enrollment_enrollment.newborn_id)"""
+COPIES = ("desa_code", "birth_date", "live", "facility_id", "attending_midwife_id")
+COPY = f"""UPDATE enrollment_enrollment SET ({", ".join(COPIES)}) = (
+    SELECT desa_id, birth_date, voided_at IS NULL, facility_id, attending_midwife_id
+    FROM newborns_newborn WHERE id = enrollment_enrollment.newborn_id)"""
 SQLITE = {
     "birth_summary_newborn_insert": f"AFTER INSERT ON newborns_newborn BEGIN {MARK} VALUES (NEW.desa_id); END",
     "birth_summary_newborn_update": f"""AFTER UPDATE ON newborns_newborn BEGIN
@@ -31,14 +33,14 @@ SQLITE = {
     "birth_summary_mother_update": f"""AFTER UPDATE ON newborns_mother BEGIN
         {MARK} SELECT desa_id FROM newborns_newborn WHERE mother_id = NEW.id;
     END""",
-    # Enrollment.desa_code, birth_date and live follow the birth record, whoever wrote either row.
+    # Enrollment's copies (desa_code, birth_date, live, facility, attending_midwife) follow the birth record,
+    # whoever wrote either row.
     "enrollment_copy_birth_insert": f"AFTER INSERT ON enrollment_enrollment BEGIN {COPY} WHERE id = NEW.id; END",
-    "enrollment_copy_birth_update": f"""AFTER UPDATE OF newborn_id, desa_code, birth_date, live ON enrollment_enrollment
-        WHEN NEW.newborn_id IS NOT OLD.newborn_id OR NEW.desa_code IS NOT OLD.desa_code
-          OR NEW.birth_date IS NOT OLD.birth_date OR NEW.live IS NOT OLD.live
+    "enrollment_copy_birth_update": f"""AFTER UPDATE OF newborn_id, {", ".join(COPIES)} ON enrollment_enrollment
+        WHEN {" OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in ("newborn_id", *COPIES))}
         BEGIN {COPY} WHERE id = NEW.id; END""",
-    "enrollment_copy_birth_newborn": f"""AFTER UPDATE OF desa_id, birth_date, voided_at ON newborns_newborn
-        BEGIN {COPY} WHERE newborn_id = NEW.id; END""",
+    "enrollment_copy_birth_newborn": f"""AFTER UPDATE OF desa_id, birth_date, voided_at, facility_id,
+        attending_midwife_id ON newborns_newborn BEGIN {COPY} WHERE newborn_id = NEW.id; END""",
 }
 
 

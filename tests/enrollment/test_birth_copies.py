@@ -1,5 +1,6 @@
-"""The enrollment's copies of its birth (desa, birth date, not voided), which a region's lists filter and sort
-on, follow the birth record whatever wrote either row: services, a bulk UPDATE, raw SQL, a stale save."""
+"""The enrollment's copies of its birth (desa, birth date, not voided, facility, attending midwife), which the
+lists and the daily digest filter and count on, follow the birth record whatever wrote either row: services, a
+bulk UPDATE, raw SQL, a stale save, a deleted midwife."""
 
 import datetime
 
@@ -12,7 +13,7 @@ from enrollment.flagging import create_missing_enrollments
 from enrollment.models import Enrollment
 from newborns.models import Newborn
 from newborns.services import correct_birth, restore_birth, void_birth
-from sejagad.models import Region
+from sejagad.models import Facility, Region
 from sejagad.roles import Role
 from tests.factories import UserFactory, mother_nik, register
 
@@ -28,14 +29,15 @@ def born(days_ago, serial, desa="73.22.03.2004"):
 
 
 def assert_copies_follow_births():
+    places = ("facility_id", "attending_midwife_id")
     copies = list(
-        Enrollment.objects.order_by("newborn_id").values_list("newborn_id", "desa_code", "birth_date", "live")
+        Enrollment.objects.order_by("newborn_id").values_list("newborn_id", "desa_code", "birth_date", "live", *places)
     )
     births = [
-        (pk, desa, birth_date, voided_at is None)
-        for pk, desa, birth_date, voided_at in Newborn.objects.filter(enrollment__isnull=False)
+        (pk, desa, birth_date, voided_at is None, *place)
+        for pk, desa, birth_date, voided_at, *place in Newborn.objects.filter(enrollment__isnull=False)
         .order_by("id")
-        .values_list("id", "desa_id", "birth_date", "voided_at")
+        .values_list("id", "desa_id", "birth_date", "voided_at", *places)
     ]
     assert copies == births
     assert all(kabupaten == desa[:5] for desa, kabupaten in Enrollment.objects.values_list("desa_code", "kabupaten"))
@@ -93,3 +95,30 @@ def test_a_region_worklist_follows_a_birth_moved_out_of_it(admin):
     correct_birth(newborn=baby, by=admin, desa=Region.objects.get(code="73.22.11.2002"), reason="Pindah")
     assert list(selectors.worklist(officer)) == []
     assert [e.newborn_id for e in selectors.worklist(admin)] == [baby.pk]
+
+
+def test_a_bidan_s_lists_follow_a_birth_moved_to_another_facility_or_midwife(admin):
+    """A bidan's lists read the enrollment's copies of the place of birth and the attending midwife."""
+    masamba = UserFactory(role=Role.BIDAN, facility=Facility.objects.get(code="PKM-732203"))
+    sabbang = UserFactory(role=Role.BIDAN, facility=Facility.objects.get(code="PKM-732211"))
+    baby = born(27, 1)  # at risk, born at Puskesmas Masamba
+    assert [e.newborn_id for e in selectors.worklist(masamba)] == [baby.pk]
+    assert list(selectors.worklist(sabbang)) == []
+
+    correct_birth(newborn=baby, by=admin, facility=Facility.objects.get(code="PKM-732211"), reason="Salah tempat")
+    assert list(selectors.worklist(masamba)) == []
+    assert [e.newborn_id for e in selectors.worklist(sabbang)] == [baby.pk]
+
+    # Attended by the Masamba midwife: hers again, whatever the facility.
+    correct_birth(newborn=baby, by=admin, attending_midwife=masamba)
+    assert [e.newborn_id for e in selectors.worklist(masamba)] == [baby.pk]
+    assert_copies_follow_births()
+    for bidan in (masamba, sabbang):
+        assert set(Enrollment.objects.in_scope_of(bidan).values_list("newborn_id", flat=True)) == set(
+            Newborn.objects.in_scope_of(bidan).values_list("id", flat=True)
+        )
+
+    # Her account deleted: the birth forgets her (SET NULL), and so does its copy.
+    masamba.delete()
+    assert_copies_follow_births()
+    assert Enrollment.objects.get(newborn=baby).attending_midwife_id is None
