@@ -11,7 +11,8 @@ the calendar moves:
 3. on PostgreSQL ONE statement gives each of those rows its levels for today (a CASE per deadline), UPDATEs
    the rows where either differs, tells the midwife and the Dinkes staff of the RETURNING rows that enter
    Kritis (once per baby and deadline, ever; at most ``KRITIS_NOTICES_PER_DAY`` each a day; none on a full
-   run, which finds every baby "new") and returns the run's counts; SQLite does the same in a few statements;
+   run, which finds every baby "new") and returns the run's counts; SQLite does the same in a few statements,
+   and so does a full run on PostgreSQL (counts, then one plain UPDATE of the table);
 4. on the day's first run, one GROUP BY writes each recipient's digest: her babies at risk per deadline and
    level.
 All in one transaction: a worker killed halfway leaves nothing half-done, and a re-run changes nothing.
@@ -338,7 +339,7 @@ def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full
     run = FlagRun.objects.create(day=today, full=full, windows=windows)
     births = Newborn.objects.all() if full else Newborn.objects.filter(updated_at__gte=last.started_at)
     created = follow_births(births)
-    branches = [Enrollment.objects.all()] if full else changed_since(last, today)
+    branches = None if full else changed_since(last, today)
     # A full run (the first after an install, new windows) finds every baby "new": it tells nobody baby by
     # baby, the digest says it all at once.
     result = _recompute(branches, today, run=run, notify=not full)
@@ -351,11 +352,17 @@ def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full
     return result
 
 
-def _recompute(branches: list, today: datetime.date, run: FlagRun | None = None, notify: bool = True) -> FlagResult:
-    """Both levels of every live row of ``branches`` (querysets whose union is the rows to look at) for
-    ``today``; with ``notify``, notices for the rows that enter Kritis. PostgreSQL does it in one statement;
-    the embedded SQLite, without data-modifying WITH, in a few."""
-    if connection.vendor == "postgresql":
+def _recompute(
+    branches: list | None, today: datetime.date, run: FlagRun | None = None, notify: bool = True
+) -> FlagResult:
+    """Both levels of every live row of ``branches`` (querysets whose union is the rows to look at; None for
+    every row) for ``today``; with ``notify``, notices for the rows that enter Kritis. PostgreSQL does it in
+    one statement; the embedded SQLite, without data-modifying WITH, in a few."""
+    if branches is None:
+        # A full run moves nearly every row: one plain UPDATE of the table, after its counts, costs what the
+        # UPDATE alone does; finding millions of rows again by id would not.
+        examined, moved, notified = _recompute_step_by_step(Enrollment.objects.live(), today, notify)
+    elif connection.vendor == "postgresql":
         examined, moved, notified = _recompute_in_one_statement(branches, today, notify)
     else:
         ids = functools.reduce(operator.or_, (Q(id__in=branch.values("id")) for branch in branches))
@@ -426,7 +433,8 @@ def _recompute_in_one_statement(branches: list, today: datetime.date, notify: bo
 
 
 def _recompute_step_by_step(scope, today: datetime.date, notify: bool) -> tuple[int, dict, int]:
-    """The same on SQLite: a GROUP BY per deadline for the counts, one INSERT for the notices, one UPDATE."""
+    """The same in a few statements (SQLite, and a full run): a GROUP BY per deadline for the counts, one
+    INSERT for the notices, one UPDATE."""
     moved: dict[str, dict[str, int]] = {}
     entering = []
     new_levels = {LEVEL_FIELD[deadline]: level_case(deadline, today) for deadline in Deadline}

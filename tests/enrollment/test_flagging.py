@@ -1,7 +1,7 @@
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -351,6 +351,33 @@ def test_the_daily_job_writes_only_the_rows_whose_level_moves(district):
     written = _rows_updated()
     assert flag_deadlines(today=tomorrow).run.examined == 0  # a re-run the same day
     assert _rows_updated() == written
+
+
+@pytest.mark.both_databases
+def test_a_full_run_counts_what_the_daily_run_counts_and_writes_only_those_rows_in_one_update(district):
+    babies = [born(days_ago, serial=i + 1) for i, days_ago in enumerate(range(0, 100, 3))]
+    flag_deadlines(today=TODAY)
+    tomorrow = TODAY + datetime.timedelta(days=1)
+    with transaction.atomic():
+        daily = flag_deadlines(today=tomorrow)
+        transaction.set_rollback(True)
+    assert daily.moved["registration"] or daily.moved["nik"]
+    levels = list(Enrollment.objects.order_by("id").values_list("registration_level", "nik_level"))
+
+    with CaptureQueriesContext(connection) as queries:
+        full = flag_deadlines(today=tomorrow, full=True)
+    assert full.run.full and full.run.examined == len(babies)
+    assert full.moved == daily.moved
+    moved = [
+        now != before
+        for now, before in zip(
+            Enrollment.objects.order_by("id").values_list("registration_level", "nik_level"), levels, strict=True
+        )
+    ]
+    assert sum(moved) == _expected_moves(babies, TODAY, tomorrow)
+    # The whole table in one plain UPDATE (on PostgreSQL too), not rows found again by id.
+    writes = [q["sql"] for q in queries.captured_queries if 'SET "registration_level"' in q["sql"]]
+    assert len(writes) == 1 and "RETURNING" not in writes[0]
 
 
 def test_the_daily_job_is_a_fixed_list_of_statements_with_one_for_every_level(district):
