@@ -213,21 +213,30 @@ def _notice_insert_sql(entering_sql: str) -> tuple[str, list]:
     table = Notification._meta.db_table
     # The day she receives them on, whatever day the levels were computed for.
     start_of_day = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
-    # Numbered per recipient, nearest deadline first, after what she was already told today.
-    ranked = f"""
-        SELECT r.recipient_id, r.id, r.deadline,
-               ROW_NUMBER() OVER (PARTITION BY r.recipient_id ORDER BY r.due, r.id, r.deadline) AS rn
-        FROM ({_recipients_sql(entering_sql)}) r
-        WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE x.recipient_id = r.recipient_id
-                          AND x.enrollment_id = r.id AND x.deadline = r.deadline AND x.level = %s)"""
-    sql = (
-        f"INSERT INTO {table} (recipient_id, enrollment_id, level, deadline, created_at)"
-        f" SELECT k.recipient_id, k.id, %s, k.deadline, %s FROM ({ranked}) k"
-        f" WHERE k.rn + (SELECT COUNT(*) FROM {table} t WHERE t.recipient_id = k.recipient_id"
-        f" AND t.created_at >= %s) <= %s ON CONFLICT DO NOTHING"
-    )
-    before = [FlagLevel.KRITIS, timezone.now()]
-    after = [Role.BIDAN, Role.STAF_DINKES, FlagLevel.KRITIS, start_of_day, notices_per_day()]
+    # Numbered per recipient, nearest deadline first, after the babies she was already told of: those few
+    # notices are read once and looked up in a hash. On PostgreSQL the babies entering are given to that read
+    # as an array, found once: the planner cannot size rows that come from the UPDATE, and would otherwise
+    # pass over them once for every notice.
+    babies = "= ANY(ARRAY(SELECT id FROM pairs))" if connection.vendor == "postgresql" else "IN (SELECT id FROM pairs)"
+    sql = f"""
+        INSERT INTO {table} (recipient_id, enrollment_id, level, deadline, created_at)
+        WITH pairs AS ({_recipients_sql(entering_sql)}),
+        ranked AS (
+            SELECT r.recipient_id, r.id, r.deadline,
+                   ROW_NUMBER() OVER (PARTITION BY r.recipient_id ORDER BY r.due, r.id, r.deadline) AS rn
+            FROM pairs r
+            WHERE (r.recipient_id, r.id, r.deadline) NOT IN (
+                SELECT x.recipient_id, x.enrollment_id, x.deadline FROM {table} x
+                WHERE x.level = %s AND x.enrollment_id {babies}))
+        SELECT k.recipient_id, k.id, %s, k.deadline, %s FROM ranked k
+        -- Her notices sent today are counted for her first rows only (the cheaper test goes first), not
+        -- once for each of thousands of babies entering Kritis together.
+        WHERE k.rn <= %s AND k.rn + (SELECT COUNT(*) FROM {table} t WHERE t.recipient_id = k.recipient_id
+              AND t.created_at >= %s) <= %s
+        ON CONFLICT DO NOTHING"""
+    cap = notices_per_day()
+    before = []
+    after = [Role.BIDAN, Role.STAF_DINKES, FlagLevel.KRITIS, FlagLevel.KRITIS, timezone.now(), cap, start_of_day, cap]
     return sql, before, after
 
 

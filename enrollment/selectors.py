@@ -71,7 +71,7 @@ def filtered(
     if desa or kecamatan:
         rows = rows.in_region((desa or kecamatan).code)
     if facility:
-        rows = rows.filter(newborn__facility=facility)
+        rows = rows.filter(facility=facility)
     if segment:
         rows = rows.filter(segment=segment)
     if level is not None:

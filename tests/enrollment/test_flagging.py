@@ -299,6 +299,26 @@ def test_a_baby_that_leaves_a_level_and_comes_back_is_not_told_twice(district):
     assert list(Notification.objects.filter(recipient=dinkes).values_list("level", flat=True)) == [FlagLevel.KRITIS]
 
 
+@pytest.mark.both_databases
+def test_a_baby_told_of_before_takes_none_of_the_day_s_notices(district, settings):
+    settings.KRITIS_NOTICES_PER_DAY = 1
+    dinkes = UserFactory(role=Role.STAF_DINKES)
+    told_before = born(11, serial=1)  # 17 days left: Perhatian; Kritis in 11 days, the first to fall due
+    newcomer = born(10, serial=2)  # 18 days left; Kritis the same day, a day later due
+    flag_deadlines(today=TODAY)
+    Notification.objects.create(
+        recipient=dinkes,
+        enrollment=Enrollment.objects.get(newborn=told_before),
+        deadline="registration",
+        level=FlagLevel.KRITIS,
+        created_at=timezone.now() - datetime.timedelta(days=2),  # a clock put right since, say
+    )
+    flag_deadlines(today=TODAY + datetime.timedelta(days=11))
+    assert Enrollment.objects.filter(registration_level=FlagLevel.KRITIS).count() == 2
+    told = Notification.objects.filter(recipient=dinkes)
+    assert sorted(told.values_list("enrollment__newborn", flat=True)) == sorted([told_before.pk, newcomer.pk])
+
+
 def test_after_a_clock_put_right_the_next_day_catches_what_the_calendar_moved(district):
     born(13)  # 15 days left today: PERHATIAN; MENDESAK (14 days) tomorrow
     flag_deadlines(today=TODAY + datetime.timedelta(days=1))  # the server's clock ran a day ahead
