@@ -208,8 +208,8 @@ def _notice_insert_sql(entering_sql: str) -> tuple[str, list]:
     """The INSERT that tells the midwife and the Dinkes officers of each baby entering Kritis (once per baby
     and deadline, ever), at most ``notices_per_day()`` each a calendar day, writes and the daily job
     together. ``entering_sql`` yields (id, deadline, due, ``BABY_COLUMNS``): enrollment, deadline kind, its
-    date and what the recipients' join needs. Returns
-    the statement and its parameters before and after ``entering_sql``'s own."""
+    date and what the recipients' join needs. Returns the statement and its parameters after
+    ``entering_sql``'s own."""
     table = Notification._meta.db_table
     # The day she receives them on, whatever day the levels were computed for.
     start_of_day = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time.min))
@@ -235,9 +235,16 @@ def _notice_insert_sql(entering_sql: str) -> tuple[str, list]:
               AND t.created_at >= %s) <= %s
         ON CONFLICT DO NOTHING"""
     cap = notices_per_day()
-    before = []
-    after = [Role.BIDAN, Role.STAF_DINKES, FlagLevel.KRITIS, FlagLevel.KRITIS, timezone.now(), cap, start_of_day, cap]
-    return sql, before, after
+    return sql, [
+        Role.BIDAN,
+        Role.STAF_DINKES,
+        FlagLevel.KRITIS,
+        FlagLevel.KRITIS,
+        timezone.now(),
+        cap,
+        start_of_day,
+        cap,
+    ]
 
 
 def open_deadline_case() -> Case:
@@ -424,9 +431,9 @@ def _recompute_in_one_statement(branches: list, today: datetime.date, notify: bo
         )
         kritis = FlagLevel.KRITIS
         # MATERIALIZED: the babies entering Kritis are read once, then joined to their recipients.
-        insert, before, after = _notice_insert_sql("SELECT * FROM entering")
+        insert, after = _notice_insert_sql("SELECT * FROM entering")
         statement += f", entering AS MATERIALIZED ({entering}), notified AS ({insert} RETURNING 1)"
-        params += [Deadline.REGISTRATION.value, kritis, kritis, Deadline.NIK.value, kritis, kritis, *before, *after]
+        params += [Deadline.REGISTRATION.value, kritis, kritis, Deadline.NIK.value, kritis, kritis, *after]
         counts.append("SELECT 'notified', 0, COUNT(*) FROM notified")
     with connection.cursor() as cursor:
         cursor.execute(statement + " " + " UNION ALL ".join(counts), params)
@@ -460,9 +467,9 @@ def _recompute_step_by_step(scope, today: datetime.date, notify: bool) -> tuple[
     notified = 0
     if notify:
         sql, params = _sql(entering[0].union(*entering[1:], all=True))
-        insert, before, after = _notice_insert_sql(sql)
+        insert, after = _notice_insert_sql(sql)
         with connection.cursor() as cursor:
-            cursor.execute(insert, [*before, *params, *after])
+            cursor.execute(insert, [*params, *after])
             notified = cursor.rowcount
     examined = scope.count()
     differs = functools.reduce(operator.or_, (~Q(**{field: level}) for field, level in new_levels.items()))
