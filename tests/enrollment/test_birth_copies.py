@@ -113,7 +113,17 @@ def test_a_bidan_s_lists_follow_a_birth_moved_to_another_facility_or_midwife(adm
     correct_birth(newborn=baby, by=admin, attending_midwife=masamba)
     assert [e.newborn_id for e in selectors.worklist(masamba)] == [baby.pk]
     assert_copies_follow_births()
-    for bidan in (masamba, sabbang):
+
+    # A village midwife with no facility: the home birth she attended, only.
+    village = UserFactory(role=Role.BIDAN, facility=None)
+    home = register(
+        birth_date=timezone.localdate() - datetime.timedelta(days=27),
+        mother_nik=mother_nik(2),
+        facility=None,
+        attending_midwife=village,
+    )
+    assert [e.newborn_id for e in selectors.worklist(village)] == [home.pk]
+    for bidan in (masamba, sabbang, village):
         assert set(Enrollment.objects.in_scope_of(bidan).values_list("newborn_id", flat=True)) == set(
             Newborn.objects.in_scope_of(bidan).values_list("id", flat=True)
         )
