@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
-from newborns.models import Newborn, Segment
+from newborns.models import Newborn, Segment, attended_or_born_at_q
 from sejagad.models import KABUPATEN_CODE_LENGTH, in_region_q
 from sejagad.roles import Capability, bound_to_facility, can
 
@@ -90,8 +90,7 @@ class EnrollmentQuerySet(models.QuerySet):
             return self.none()
         rows = self.live()
         if bound_to_facility(user):
-            attended = Q(attending_midwife=user)
-            return rows.filter(attended | Q(facility_id=user.facility_id) if user.facility_id else attended)
+            return rows.filter(attended_or_born_at_q(user))
         return rows.in_region(user.region_id) if user.region_id else rows
 
     def at_risk(self):

@@ -106,6 +106,13 @@ def as_identity_number(text: str) -> str:
     return number if is_ascii_number(number) else ""
 
 
+def attended_or_born_at_q(user) -> Q:
+    """A bidan's babies: born at her facility or attended by her. The same field names on ``Newborn`` and on
+    the copies ``Enrollment`` keeps, so both tables scope her the same way."""
+    attended = Q(attending_midwife=user)
+    return attended | Q(facility_id=user.facility_id) if user.facility_id else attended
+
+
 class NewbornQuerySet(models.QuerySet):
     def live(self):
         """Not voided: the records every list, count, export and job works on."""
@@ -124,11 +131,7 @@ class NewbornQuerySet(models.QuerySet):
         if not can(user, Capability.VIEW_NEWBORNS):
             return self.none()
         if bound_to_facility(user):
-            return (
-                self.filter(Q(facility_id=user.facility_id) | Q(attending_midwife=user))
-                if user.facility_id
-                else self.filter(attending_midwife=user)
-            )
+            return self.filter(attended_or_born_at_q(user))
         if user.region_id:
             return self.in_region(user.region_id)
         return self
