@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from enrollment import flagging, tasks
-from enrollment.models import Deadline, Digest, Enrollment, FlagLevel, FlagRun, Notification
+from enrollment.models import AT_RISK, Deadline, Digest, Enrollment, FlagLevel, FlagRun, Notification
 from newborns.models import Mother, Newborn
 from sejagad.models import Facility, Region
 from sejagad.roles import Role
@@ -208,6 +208,28 @@ def test_the_digest_on_the_page_links_each_count_to_its_list(people, client):
     digest = Digest.objects.get(recipient=people["kec"])
     for line in digest.lines():
         assert f'href="{line.url.replace("&", "&amp;")}" data-digest-line>{line.text}</a>' in page
+
+
+def test_each_digest_count_equals_the_list_it_stands_for(people):
+    """Per list and level, the digest counts the babies that list shows her at that level: a baby past the
+    3-month deadline on "Perlu aktivasi ulang", the others at risk on the at-risk list."""
+    from enrollment import selectors
+
+    for serial, days_ago in enumerate((10, 16, 25, 26, 40, 100, 120), start=1):  # every level, both lists
+        born(days_ago, serial)
+    flagging.flag_deadlines()
+    officer = people["kec"]
+    counted = {}
+    for line in Digest.objects.get(recipient=officer).counts:
+        key = (line["list"], line["level"])
+        counted[key] = counted.get(key, 0) + line["n"]
+    listed = {
+        (kind, level.value): selectors.worklist(officer, kind=kind, level=level).count()
+        for kind in ("risiko", "aktivasi")
+        for level in AT_RISK
+    }
+    assert counted == {key: n for key, n in listed.items() if n}
+    assert {level for kind, level in counted if kind == "risiko"} == {level.value for level in AT_RISK}
 
 
 def test_the_notification_page_and_bell_cost_the_same_queries_however_many_notices(people, client):
