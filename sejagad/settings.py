@@ -120,6 +120,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # No JIT: PostgreSQL compiles every statement whose estimated cost passes jit_above_cost, and the daily job's
+    # statements, the digest and the exports spent more compiling (0.1 to 1.3 s each) than they saved
+    # (docs/BENCHMARKS.md). DATABASE_JIT=on gives it back.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit={env.str('DATABASE_JIT', default='off')}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "sejagad.User"

@@ -126,3 +126,13 @@ def test_production_builds_its_static_files(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
     assert "vendor/chartjs/chart.umd.min.js" in manifest
+
+
+@pytest.mark.django_db
+def test_postgresql_statements_are_not_jit_compiled():
+    """The daily job's statements and the exports spent more compiling than running (docs/BENCHMARKS.md)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
