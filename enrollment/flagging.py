@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Max, PositiveSmallIntegerField, Q, Value, When
+from django.db.models import Case, Count, F, PositiveSmallIntegerField, Q, Value, When
 from django.utils import timezone
 
 from enrollment.models import (
@@ -255,34 +255,44 @@ def open_deadline_case() -> Case:
     )
 
 
+def _expression_sql(expression) -> tuple[str, list]:
+    """An expression over the enrollment's columns, as SQL naming them ``"enrollment_enrollment"."<column>"``."""
+    query = Enrollment.objects.all().query
+    return query.get_compiler(connection=connection).compile(expression.resolve_expression(query))
+
+
 def write_digests(today: datetime.date) -> int:
     """One digest per recipient for ``today``: her babies at risk counted per open deadline and level, written
     once (the unique day makes a re-run a no-op). The babies are first counted per desa, midwife and facility,
     so the recipients' join reads a few thousand groups, not every baby at risk."""
     # Grouped by plain columns of the enrollment table, which the planner has statistics for (migration 0019):
-    # it then counts them in one hash table. The list and the open deadline depend on the status and the NIK
-    # level alone, so each group has one of each (MAX).
+    # it then counts them in one hash table.
     rows = (
         Enrollment.objects.live()
         .filter(worst_level__in=AT_RISK)
         .order_by()
         .values("status", "nik_level", "worst_level", *BABY_COLUMNS)
-        .annotate(
-            n=Count("id"),
-            list_kind=Max(Case(When(NEEDS_REACTIVATION, then=Value("aktivasi")), default=Value("risiko"))),
-            open_deadline=Max(open_deadline_case()),
-        )
+        .annotate(n=Count("*"))
     )
     sql, params = _sql(rows)
+    # The list and the open deadline depend on the status and the NIK level alone: the lists' own rules are
+    # evaluated once per group, whose columns are named as the enrollment's (a CASE per baby cost 0.3 s at 5 M).
+    list_sql, list_params = _expression_sql(
+        Case(When(NEEDS_REACTIVATION, then=Value("aktivasi")), default=Value("risiko"))
+    )
+    deadline_sql, deadline_params = _expression_sql(open_deadline_case())
+    table = connection.ops.quote_name(Enrollment._meta.db_table)
     # MATERIALIZED: counted once, then joined to the recipients (else the count may run once per recipient).
     grouped = (
         f"WITH groups AS MATERIALIZED ({sql})"
-        " SELECT g.recipient_id, g.list_kind, g.open_deadline, g.worst_level, SUM(g.n)"
-        f" FROM ({_recipients_sql('SELECT * FROM groups')}) g"
-        " GROUP BY g.recipient_id, g.list_kind, g.open_deadline, g.worst_level"
+        f" SELECT g.recipient_id, g.list_kind, g.open_deadline, g.worst_level, SUM(g.n) FROM ("
+        + _recipients_sql(
+            f"SELECT {table}.*, {list_sql} AS list_kind, {deadline_sql} AS open_deadline FROM groups {table}"
+        )
+        + ") g GROUP BY g.recipient_id, g.list_kind, g.open_deadline, g.worst_level"
     )
     with connection.cursor() as cursor:
-        cursor.execute(grouped, [*params, Role.BIDAN, Role.STAF_DINKES])
+        cursor.execute(grouped, [*params, *list_params, *deadline_params, Role.BIDAN, Role.STAF_DINKES])
         found = cursor.fetchall()
     counts: dict[int, list[dict]] = {}
     for recipient_id, kind, deadline, level, n in found:
