@@ -352,6 +352,14 @@ def daily_run_missed(now: datetime.datetime | None = None) -> bool:
     return daily_run_due(now) and not FlagRun.objects.filter(day=today, finished_at__isnull=False).exists()
 
 
+def use_batch_memory() -> None:
+    """On PostgreSQL, the rest of the transaction sorts and hashes in ``settings.FLAG_JOB_WORK_MEM``: after
+    missed days at 5 M enrollments, the job's statement spilled its rows to disk (10.9 s; 7.8 s in memory)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.FLAG_JOB_WORK_MEM])
+
+
 @transaction.atomic
 def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full: bool = False) -> FlagResult:
     """With ``enrollments``: recompute those rows now, as every write does. Without: the daily job, which
@@ -359,6 +367,7 @@ def flag_deadlines(*, today: datetime.date | None = None, enrollments=None, full
     today = today or timezone.localdate()
     if enrollments is not None:
         return _recompute([enrollments], today)
+    use_batch_memory()
     windows = list(warning_windows())
     last = last_run()
     full = full or last is None or last.windows != windows or last.day > today

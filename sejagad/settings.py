@@ -261,6 +261,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Every periodic job, in one place.
 DEADLINE_FLAG_HOUR = env.int("DEADLINE_FLAG_HOUR", default=6)
+# PostgreSQL's work_mem for the daily flag job's transaction: its sorts and hashes of a few hundred thousand
+# rows stay in memory instead of spilling to disk (docs/BENCHMARKS.md). One job at a time, so 64 MB is cheap.
+FLAG_JOB_WORK_MEM = env.str("FLAG_JOB_WORK_MEM", default="64MB")
 CELERY_BEAT_SCHEDULE = {
     "flag-deadlines-daily": {
         "task": "enrollment.tasks.flag_deadlines",

@@ -408,16 +408,18 @@ def test_the_daily_job_is_a_fixed_list_of_statements_with_one_for_every_level(di
     with CaptureQueriesContext(connection) as next_day:
         flag_deadlines(today=TODAY + datetime.timedelta(days=1))
     statements = [q["sql"] for q in next_day.captured_queries if "SAVEPOINT" not in q["sql"]]
-    # last run, the run's row, births without a membership, deadlines that follow a birth date, the levels
-    # with their notices and counts, the digest (counts, areas, today's, insert), the run's figures.
-    assert len(statements) == 10
+    # the job's sort memory, last run, the run's row, births without a membership, deadlines that follow a birth
+    # date, the levels with their notices and counts, the digest (counts, areas, today's, insert), the run's
+    # figures.
+    assert len(statements) == 11
+    assert statements[0] == "SELECT set_config('work_mem', '64MB', true)"
     writes_levels = [sql for sql in statements if "SET registration_level" in sql]
     assert len(writes_levels) == 1
     assert "RETURNING" in writes_levels[0] and "INSERT INTO enrollment_notification" in writes_levels[0]
     with CaptureQueriesContext(connection) as rerun:
         flag_deadlines(today=TODAY + datetime.timedelta(days=1))
     # The same day again: no digest to count.
-    assert len([q for q in rerun.captured_queries if "SAVEPOINT" not in q["sql"]]) == 6
+    assert len([q for q in rerun.captured_queries if "SAVEPOINT" not in q["sql"]]) == 7
 
 
 @pytest.mark.both_databases
