@@ -4,7 +4,8 @@ For each dataset (LOADTEST_DATASETS, default "district national"):
   district  the Luwu Utara demo (``seed_demo --users --births``) in LOADTEST_DATABASE_URL;
   national  LOADTEST_NATIONAL_ROWS newborns (default 4,500,000) over every desa of Indonesia, every enrollment
             flagged, in the same server's database named <name>_national; kept between runs (about 8 minutes
-            to generate), generated again only when its size differs.
+            to generate), generated again only when its size differs; Luwu Utara's babies born at their
+            kecamatan's puskesmas, so the demo bidan reads her puskesmas's list.
 Each database is created when missing and refused when it holds someone else's data (sejagad.benchmarks).
 
 Production shape: DEBUG=False, a random SECRET_KEY, static files collected into a temporary STATIC_ROOT, the
@@ -63,6 +64,7 @@ def prepare(dataset: str) -> dict:
     from enrollment.models import Enrollment, FlagRun
     from newborns.models import Newborn
     from sejagad.benchmarks import claim_database, create_database, generate_newborns
+    from sejagad.models import Facility, FacilityKind
     from sejagad.services import load_regions
 
     create_database()
@@ -90,6 +92,15 @@ def prepare(dataset: str) -> dict:
                 cursor.execute("ANALYZE")
             print(f"  national table: generated and flagged in {time.monotonic() - started:.0f} s", file=sys.stderr)
         call_command("seed_demo", users=True, stdout=quiet)
+        # Luwu Utara's babies born at their kecamatan's puskesmas (seed_demo's facilities): the demo bidan's
+        # pages then read her puskesmas's babies, not an empty list. The enrollments' copies follow (triggers).
+        newborns, facilities = Newborn._meta.db_table, Facility._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {newborns} n SET facility_id = f.id FROM {facilities} f WHERE f.kind = %s"
+                " AND left(f.region_id, 8) = left(n.desa_id, 8) AND n.desa_id LIKE %s AND n.facility_id IS NULL",
+                [FacilityKind.PUSKESMAS, "73.22.%"],
+            )
     # As the daily flag task does: the dashboard's summary is counted before the first reader comes.
     started = time.monotonic()
     summary.refresh()
