@@ -210,6 +210,7 @@ def test_the_digest_on_the_page_links_each_count_to_its_list(people, client):
         assert f'href="{line.url.replace("&", "&amp;")}" data-digest-line>{line.text}</a>' in page
 
 
+@pytest.mark.both_databases
 def test_each_digest_count_equals_the_list_it_stands_for(people):
     """Per list and level, the digest counts the babies that list shows her at that level: a baby past the
     3-month deadline on "Perlu aktivasi ulang", the others at risk on the at-risk list."""

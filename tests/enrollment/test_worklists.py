@@ -325,3 +325,17 @@ def test_level_badges_counted_from_the_list_equal_the_list_at_each_level(client,
     expected = {level: selectors.worklist(staf, kind=kind, facility=masamba, level=level).count() for level in badges}
     assert response.context["filters"]["facility"] == masamba
     assert badges == expected and sum(badges.values()) > 0
+
+
+@pytest.mark.both_databases
+def test_the_facility_filter_shows_only_that_facility_s_babies(client, admin, staf):
+    """Read on the enrollment's copy of the place of birth: not another puskesmas's babies, nor home births."""
+    from sejagad.models import Facility
+
+    masamba, sabbang = Facility.objects.get(code="PKM-732203"), Facility.objects.get(code="PKM-732204")
+    at_masamba = born(20, 1, by=admin)
+    born(21, 2, by=admin, facility=sabbang)
+    born(22, 3, by=admin, facility=None)
+    client.force_login(staf)
+    response = client.get(reverse("enrollment:worklist"), {"facility": masamba.pk})
+    assert [e.newborn_id for e in response.context["page"].object_list] == [at_masamba.pk]
