@@ -11,6 +11,8 @@ import datetime
 import uuid
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMonth
@@ -255,7 +257,8 @@ AREA_FILTERS = ("region", "kecamatan", "desa")
 def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
     """The babies on each worklist (``lists``) and, for the at-risk list without a status filter, at each
     level (``levels``), for ``filters`` of ``enrollment.selectors.worklist``; ``None`` when a filter other
-    than an area and whole birth months is set, or the areas do not nest. One query after a current summary."""
+    than an area and whole birth months is set, or the areas do not nest. One query after a current summary, and
+    none while the summary's version stays the same."""
     other = set(filters) - {*AREA_FILTERS, "born_from", "born_to", "kind", "level", "status"}
     born_from, born_to = filters.get("born_from"), filters.get("born_to")
     whole_months = (not born_from or born_from.day == 1) and (
@@ -265,19 +268,23 @@ def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
     nested = all(code_within(areas[-1], code) for code in areas)
     if other or not whole_months or not nested or user.role == Role.BIDAN:
         return None
-    current_version(today)
-    rows = rows_in(user, areas[-1] if areas else None)
-    if born_from:
-        rows = rows.filter(month__gte=born_from)
-    if born_to:
-        rows = rows.filter(month__lte=born_to)
-    kind = filters.get("kind", "risiko")
-    # The lists' lengths (the at-risk list's: its levels) and the shown list's levels: no other column.
+    code, kind = areas[-1] if areas else None, filters.get("kind", "risiko")
     leveled = {"risiko", kind}
-    columns = {name for name in WORKLIST_COUNTS.values() if name} | {
-        level_column(shown, level) for shown in leveled for level in AT_RISK
-    }
-    total = rows.aggregate(**{name: Sum(name, default=0) for name in columns})
+    # Cached as the dashboard is, under the summary's version: a write that moves a count makes a new one.
+    scope = (user.role, user.is_superuser, user.region_id, code, born_from, born_to, kind)
+    key = "worklist_counts:" + ":".join(str(part) for part in (current_version(today), today, *scope))
+    if (total := cache.get(key)) is None:
+        rows = rows_in(user, code)
+        if born_from:
+            rows = rows.filter(month__gte=born_from)
+        if born_to:
+            rows = rows.filter(month__lte=born_to)
+        # The lists' lengths (the at-risk list's: its levels) and the shown list's levels: no other column.
+        columns = {name for name in WORKLIST_COUNTS.values() if name} | {
+            level_column(shown, level) for shown in leveled for level in AT_RISK
+        }
+        total = rows.aggregate(**{name: Sum(name, default=0) for name in columns})
+        cache.set(key, total, settings.DASHBOARD_CACHE_SECONDS)
     levels = {shown: {level.value: total[level_column(shown, level)] for level in AT_RISK} for shown in leveled}
     return {
         "lists": {

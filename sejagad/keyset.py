@@ -171,10 +171,13 @@ class Keyset:
 
     def fingerprint(self, per_page: int) -> str | None:
         """The list's query, filters and scope included: a cursor is valid for this list only. Keyed with the
-        secret key: the query may hold a searched NIK, which a plain hash would let anyone guess back."""
+        secret key: the query may hold a searched NIK, which a plain hash would let anyone guess back.
+
+        The query of its keys: the same rows in the same order, without the columns of the relations a page
+        shows (compiling those took 1.4 ms of a worklist page's 27)."""
         if per_page not in self._fingerprints:
             try:
-                sql, params = self.queryset.query.sql_with_params()
+                sql, params = self.keyed.values_list(*self.aliases, "pk").query.sql_with_params()
             except EmptyResultSet:
                 self._fingerprints[per_page] = None
             else:

@@ -339,3 +339,39 @@ def test_the_facility_filter_shows_only_that_facility_s_babies(client, admin, st
     client.force_login(staf)
     response = client.get(reverse("enrollment:worklist"), {"facility": masamba.pk})
     assert [e.newborn_id for e in response.context["page"].object_list] == [at_masamba.pk]
+
+
+@pytest.mark.both_databases
+def test_each_kabupaten_officer_reads_her_own_list_s_counts_one_after_the_other(client, two_kabupaten):
+    """The tabs' counts are cached under the summary's version: an officer of another kabupaten, reading the
+    same list right after, gets her own counts, not the first officer's."""
+    counts = {}
+    for officer in (two_kabupaten.staf, two_kabupaten.timur_staf, two_kabupaten.staf):
+        client.force_login(officer)
+        page = client.get(reverse("enrollment:worklist"))
+        counts.setdefault(officer.username, []).append(page.context["lists"][0][2])
+        assert page.context["page"].paginator.count == counts[officer.username][-1]
+    assert counts == {"staf_utara": [2, 2], "staf_timur": [1]}
+
+
+@pytest.mark.parametrize(("role", "whole"), [(Role.PETUGAS_BPJS, True), (Role.PETUGAS_DINSOS, False)])
+def test_the_bpjs_list_shows_the_baby_s_nik_whole_only_to_roles_that_need_it(client, admin, role, whole):
+    from newborns.privacy import mask_number
+
+    baby = with_nik(registered(born(40, 1, by=admin), admin, 1), admin, 1)
+    client.force_login(UserFactory(role=role))
+    page = client.get(reverse("enrollment:worklist_bpjs")).text
+    assert (f">{baby.nik}<" in page) is whole
+    assert (f">{mask_number(baby.nik)}<" in page) is not whole
+
+
+def test_the_dinsos_list_s_proposal_button_opens_the_proposal_with_the_page_s_csrf_token(admin):
+    from django.test import Client
+
+    born(20, 1, by=admin)
+    officer = Client(enforce_csrf_checks=True)
+    officer.force_login(UserFactory(role=Role.PETUGAS_DINSOS))
+    page = officer.get(reverse("enrollment:worklist_dinsos")).text
+    action, token = re.search(r'<form method="post" action="([^"]+)"><input[^>]+value="([^"]+)">', page).groups()
+    answer = officer.post(action, {"csrfmiddlewaretoken": token})
+    assert answer.status_code == 200 and answer.templates[0].name == "enrollment/pbi_confirm.html"

@@ -133,6 +133,30 @@ def test_lists_mask_nik_and_the_detail_shows_it_to_roles_that_need_it(client, di
     assert "7322**********01" in detail
 
 
+def test_each_row_of_the_newborn_list_shows_where_the_baby_stands_with_dukcapil(client, district):
+    """Green once the NIK is issued, yellow with no document yet, blue in between; the "By. Ny." name under a
+    given name, and "Rumah" for a birth at home."""
+    register(mother_name="Siti Aminah", facility=None)
+    in_kk = register(mother_nik=mother_nik(2), mother_name="Hasnah")
+    record_documents(newborn=in_kk, by=in_kk.created_by, kk_added_on=TODAY())
+    named = register(mother_nik=mother_nik(3), mother_name="Rahmawati")
+    nik = nik_for(named.birth_date, female=named.sex == "P", serial=3)
+    record_documents(newborn=named, by=named.created_by, nik=nik, nik_issued_on=TODAY(), confirmed=True)
+    Newborn.objects.filter(pk=named.pk).update(given_name="Nur Aisyah")
+    client.force_login(UserFactory(role=Role.STAF_DINKES))
+    rows = {
+        name: row
+        for row in client.get(reverse("newborns:list")).text.split("<tr>")[2:]
+        for name in ("SITI AMINAH", "HASNAH", "Nur Aisyah")
+        if name in row
+    }
+    assert '<span class="badge text-bg-warning">Belum ada dokumen</span>' in rows["SITI AMINAH"]
+    assert 'data-label="Tempat lahir">Rumah<' in rows["SITI AMINAH"]
+    assert '<span class="badge text-bg-info">Sudah masuk KK</span>' in rows["HASNAH"]
+    assert '<span class="badge text-bg-success">NIK terbit</span>' in rows["Nur Aisyah"]
+    assert f'<div class="small text-muted">{named.temporary_name}</div>' in rows["Nur Aisyah"]
+
+
 def test_list_searches_and_filters(client, district):
     siti = register(mother_name="Siti Aminah", birth_date=TODAY() - datetime.timedelta(days=3))
     hasnah = register(

