@@ -8,6 +8,7 @@ those months are recounted once a day (the flag job does it; otherwise the day's
 
 import copy
 import datetime
+import hashlib
 import uuid
 
 from dateutil.relativedelta import relativedelta
@@ -18,6 +19,7 @@ from django.db.models import Count, Exists, F, Q, QuerySet, Sum
 from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 
+from enrollment import selectors
 from enrollment.models import (
     AT_RISK,
     NEEDS_REACTIVATION,
@@ -33,7 +35,7 @@ from enrollment.models import (
 from enrollment.selectors import LISTS
 from newborns.models import Newborn
 from sejagad.models import RegionLevel, code_within
-from sejagad.roles import Capability, Role, can
+from sejagad.roles import Capability, Role, bound_to_facility, can
 
 # The column counting each worklist's babies (its tab); the at-risk list's is the sum of its levels.
 WORKLIST_COUNTS = {"risiko": None, "aktivasi": "reactivation", "bpjs": "bpjs_ready", "dinsos": "pbi_candidates"}
@@ -254,11 +256,36 @@ def dashboard_counts(user, *, region, months_from: datetime.date, born_to: datet
 AREA_FILTERS = ("region", "kecamatan", "desa")
 
 
+MISSING = object()
+
+
+def cached_under_version(today: datetime.date, key: tuple, compute):
+    """``compute()``, cached as the dashboard is: under the version of the summary current for ``today``, which
+    any write to a birth, a membership or a mother replaces (the triggers mark its desa), whatever it changed.
+    ``key`` holds all the value depends on besides the data; hashed, since it may hold a searched number."""
+    parts = ":".join(str(part) for part in (current_version(today), today, *key))
+    name = "summary:" + hashlib.sha256(parts.encode()).hexdigest()
+    if (value := cache.get(name, MISSING)) is MISSING:
+        value = compute()
+        cache.set(name, value, settings.DASHBOARD_CACHE_SECONDS)
+    return value
+
+
+def facility_counts(user, filters: dict, today: datetime.date) -> dict | None:
+    """For a bidan, ``selectors.counted_in_one_pass`` (her few thousand babies, joined to their births and
+    mothers for the BPJS and PBI lists), cached under the summary's version; None for other users."""
+    if not bound_to_facility(user):
+        return None
+    given = sorted((name, getattr(value, "pk", value)) for name, value in filters.items())
+    key = ("facility_counts", user.pk, user.role, user.facility_id, given)
+    return cached_under_version(today, key, lambda: selectors.counted_in_one_pass(user, filters))
+
+
 def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
     """The babies on each worklist (``lists``) and, for the at-risk list without a status filter, at each
     level (``levels``), for ``filters`` of ``enrollment.selectors.worklist``; ``None`` when a filter other
     than an area and whole birth months is set, or the areas do not nest. One query after a current summary, and
-    none while the summary's version stays the same."""
+    none while its version stays the same (``cached_under_version``)."""
     other = set(filters) - {*AREA_FILTERS, "born_from", "born_to", "kind", "level", "status"}
     born_from, born_to = filters.get("born_from"), filters.get("born_to")
     whole_months = (not born_from or born_from.day == 1) and (
@@ -270,10 +297,8 @@ def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
         return None
     code, kind = areas[-1] if areas else None, filters.get("kind", "risiko")
     leveled = {"risiko", kind}
-    # Cached as the dashboard is, under the summary's version: a write that moves a count makes a new one.
-    scope = (user.role, user.is_superuser, user.region_id, code, born_from, born_to, kind)
-    key = "worklist_counts:" + ":".join(str(part) for part in (current_version(today), today, *scope))
-    if (total := cache.get(key)) is None:
+
+    def count():
         rows = rows_in(user, code)
         if born_from:
             rows = rows.filter(month__gte=born_from)
@@ -283,8 +308,10 @@ def worklist_counts(user, filters: dict, today: datetime.date) -> dict | None:
         columns = {name for name in WORKLIST_COUNTS.values() if name} | {
             level_column(shown, level) for shown in leveled for level in AT_RISK
         }
-        total = rows.aggregate(**{name: Sum(name, default=0) for name in columns})
-        cache.set(key, total, settings.DASHBOARD_CACHE_SECONDS)
+        return rows.aggregate(**{name: Sum(name, default=0) for name in columns})
+
+    scope = (user.role, user.is_superuser, user.region_id, code, born_from, born_to, kind)
+    total = cached_under_version(today, ("worklist_counts", *scope), count)
     levels = {shown: {level.value: total[level_column(shown, level)] for level in AT_RISK} for shown in leveled}
     return {
         "lists": {

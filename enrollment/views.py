@@ -54,8 +54,9 @@ def worklist(request, kind=None):
     # The badges count the list shown: the same filters, each level in turn. For an area and whole birth
     # months the dashboard's summary has counted them (and the list itself); a bidan's few babies are counted
     # in one pass; other filters count the list.
-    known = summary.worklist_counts(request.user, filters, timezone.localdate()) or selectors.counted_in_one_pass(
-        request.user, filters
+    today = timezone.localdate()
+    known = summary.worklist_counts(request.user, filters, today) or summary.facility_counts(
+        request.user, filters, today
     )
     if known and known["levels"]:
         tabs = [(level.value, level.label, known["levels"][level.value]) for level in AT_RISK]

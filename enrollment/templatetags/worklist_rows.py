@@ -4,13 +4,15 @@ this takes well under one. The markup is the one the template wrote, cell for ce
 
 from django import template
 from django.middleware.csrf import get_token
-from django.template.defaultfilters import date
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from enrollment.models import EnrollmentStatus
 from enrollment.templatetags.deadlines import days_left
 from newborns.privacy import shown_to
+from newborns.templatetags.newborn_lists import short_date
 
 register = template.Library()
 
@@ -47,6 +49,8 @@ def worklist_rows(context, rows, kind: str):
     proposing = kind == "dinsos" and "propose_pbi" in capabilities
     updating = "update_enrollment" in capabilities
     token = get_token(request) if proposing else ""
+    # Translated once a page, not once a row: each look-up in the catalogue costs as much as a cell.
+    language, statuses = get_language(), {s.value: str(s.label) for s in EnrollmentStatus}
 
     def cells(e):
         baby = e.newborn
@@ -67,12 +71,12 @@ def worklist_rows(context, rows, kind: str):
             e.worst_level,
             e.get_worst_level_display(),
             due,
-            date(e.due_on, "j M Y") or "–",
+            short_date(e.due_on, language) or "–",
             status,
-            e.get_status_display(),
+            statuses.get(e.status, e.status),
             format_html(IDENTITY, shown_to(request.user, baby.nik)) if with_nik else "",
             born,
-            date(baby.birth_date, "j M Y"),
+            short_date(baby.birth_date, language),
             desa,
             baby.desa.name,
             getattr(baby.desa.parent, "name", ""),

@@ -17,7 +17,7 @@ from newborns.models import Mother, Newborn
 from newborns.selectors import first_savable_birth_date
 from newborns.services import record_documents
 from sejagad.roles import Role
-from tests.factories import UserFactory, mother_nik, nik_for, register
+from tests.factories import BidanFactory, UserFactory, mother_nik, nik_for, register
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
@@ -352,6 +352,28 @@ def test_each_kabupaten_officer_reads_her_own_list_s_counts_one_after_the_other(
         counts.setdefault(officer.username, []).append(page.context["lists"][0][2])
         assert page.context["page"].paginator.count == counts[officer.username][-1]
     assert counts == {"staf_utara": [2, 2], "staf_timur": [1]}
+
+
+@pytest.mark.both_databases
+def test_each_bidan_reads_her_own_facility_s_counts_one_after_the_other(client, two_kabupaten):
+    """A bidan's counts are cached under the summary's version too: the next bidan, of another puskesmas, gets
+    her own; and a birth written since shows in the counts at once (the write makes a new version)."""
+    masamba = BidanFactory(username="bidan_masamba")
+    register(
+        mother_nik=mother_nik(94), mother_name="Ibu Masamba Kedua", birth_date=TODAY() - datetime.timedelta(days=9)
+    )
+
+    def count(bidan):
+        client.force_login(bidan)
+        page = client.get(reverse("enrollment:worklist"))
+        assert page.context["page"].paginator.count == page.context["lists"][0][2]
+        return page.context["lists"][0][2]
+
+    assert [count(masamba), count(two_kabupaten.timur_bidan), count(masamba)] == [2, 1, 2]
+    register(
+        mother_nik=mother_nik(95), mother_name="Ibu Masamba Ketiga", birth_date=TODAY() - datetime.timedelta(days=9)
+    )
+    assert count(masamba) == 3
 
 
 @pytest.mark.parametrize(("role", "whole"), [(Role.PETUGAS_BPJS, True), (Role.PETUGAS_DINSOS, False)])
