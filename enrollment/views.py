@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 from enrollment import selectors, services, summary
 from enrollment.forms import WORKLIST_CHOICES, WORKLIST_TITLES, EnrollmentForm, WorklistFilterForm
 from enrollment.models import AT_RISK, Enrollment
+from enrollment.templatetags.worklist_rows import ROW_FIELDS
 from newborns import privacy
 from sejagad import search
 from sejagad.access import capability_required
@@ -50,7 +51,7 @@ def worklist(request, kind=None):
     filters = form.filters()
     # The address decides the list, even when another filter is invalid and filters nothing.
     kind = filters["kind"] = kind or filters["kind"]
-    rows = selectors.worklist(request.user, **filters)
+    rows = selectors.worklist(request.user, **filters).only(*ROW_FIELDS)
     # The badges count the list shown: the same filters, each level in turn. For an area and whole birth
     # months the dashboard's summary has counted them (and the list itself); a bidan's few babies are counted
     # in one pass; other filters count the list.

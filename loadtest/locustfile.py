@@ -3,6 +3,10 @@
 Behind gunicorn with production settings, as nginx would talk to it: every request says the client came in
 over https (X-Forwarded-Proto), and the Secure session and CSRF cookies are sent back over the plain-http
 hop. No think time: each user asks for the next page as soon as the last one is answered.
+
+Each request on a new connection ("Connection: close"), as nginx's proxy_pass opens one per request unless
+told to keep them: ten kept-alive connections stay with the worker that accepted them, and one gunicorn
+worker (one core, for its lock on Python) was seen holding seven of the ten while the others idled.
 """
 
 import os
@@ -12,7 +16,7 @@ from locust import FastHttpUser, constant, tag, task
 
 PASSWORD = os.environ.get("LOADTEST_PASSWORD", "sejagad-demo")
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-PROXY = {"X-Forwarded-Proto": "https"}
+PROXY = {"X-Forwarded-Proto": "https", "Connection": "close"}
 signed_in = 0  # users past their login; the figures start when all are (gevent: one thread)
 
 

@@ -18,6 +18,7 @@ from newborns.forms import (
     ReminderContactForm,
 )
 from newborns.models import AccessPoint, IdentityAccess, Newborn
+from newborns.templatetags.newborn_lists import ROW_FIELDS
 from sejagad import search
 from sejagad.access import capability_required
 from sejagad.forms import add_service_errors
@@ -39,7 +40,8 @@ def newborn_list(request):
     if request.method == "POST":
         return search.search_redirect(request, reverse("newborns:list"))
     form, filters = _filters(request)
-    page = page_or_all(request, selectors.search_newborns(request.user, **filters), PAGE_SIZE)
+    babies = selectors.search_newborns(request.user, **filters).only(*ROW_FIELDS)
+    page = page_or_all(request, babies, PAGE_SIZE)
     privacy.log_number_search(user=request.user, query=filters.get("q"), newborn_ids=[b.pk for b in page.object_list])
     return render(
         request,

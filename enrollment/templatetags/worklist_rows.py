@@ -27,6 +27,13 @@ ROW = (
     '<td data-label="{}">{}</td>'
     '<td class="text-nowrap card-action">{}</td></tr>'
 )
+# The columns the rows read, for ``QuerySet.only()``: a page's 26 rows built from all 85 columns of their six
+# tables took a millisecond more.
+ROW_FIELDS = (
+    *("newborn_id", "status", "registration_deadline", "nik_deadline", "worst_level", "due_on", "segment"),
+    *("newborn__given_name", "newborn__temporary_name", "newborn__nik", "newborn__birth_date"),
+    *("newborn__mother__name", "newborn__desa__name", "newborn__desa__parent__name", "newborn__facility__name"),
+)
 IDENTITY = '<div class="small font-monospace">{}</div>'
 PROPOSE = (
     '<form method="post" action="{}"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'

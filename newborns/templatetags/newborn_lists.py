@@ -18,6 +18,11 @@ register = template.Library()
 
 MUTED = '<div class="small text-muted">{}</div>'
 BADGE_CLASSES = {DocumentStatus.NIK_TERBIT: "text-bg-success", DocumentStatus.BELUM_ADA: "text-bg-warning"}
+# The columns the rows read, for ``QuerySet.only()`` (the three dates tell the document status).
+ROW_FIELDS = (
+    *("given_name", "temporary_name", "birth_date", "sex", "kk_added_on", "akta_issued_on", "nik_issued_on"),
+    *("mother__name", "mother__nik", "desa__name", "desa__parent__name", "facility__name"),
+)
 ROW = (
     '<tr><td class="card-title-cell"><a href="{}">{}</a>{}</td>'
     '<td data-label="{}">{} · {}</td>'
