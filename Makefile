@@ -46,7 +46,8 @@ bench: $(VENV)/.installed-dev
 
 ## make loadtest: Locust (10 users) against gunicorn with production settings, on the district demo and the
 ## national table; prints req/s, p50/p95/p99 and errors per page. Settings: LOADTEST_DATASETS="district national",
-## LOADTEST_USERS, LOADTEST_RUN_TIME (60s), LOADTEST_NATIONAL_ROWS (4500000); see loadtest/run.py.
+## LOADTEST_USERS, LOADTEST_RUN_TIME (60s), LOADTEST_NATIONAL_ROWS (4500000),
+## LOADTEST_CONNECTION=close (a connection per request); see loadtest/run.py.
 LOADTEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sejagad_loadtest
 loadtest: $(VENV)/.installed-dev
 	LOADTEST_DATABASE_URL=$(LOADTEST_DATABASE_URL) $(PY) loadtest/run.py

@@ -11,8 +11,8 @@ Each database is created when missing and refused when it holds someone else's d
 Production shape: DEBUG=False, a random SECRET_KEY, static files collected into a temporary STATIC_ROOT, the
 rest of .env.example, and the Dockerfile's CMD (gunicorn.conf.py from the checkout) bound to 127.0.0.1.
 LOADTEST_USERS (10) users sign in through the login form and read pages for LOADTEST_RUN_TIME (60s);
-LOADTEST_PAGES narrows the pages (e.g. "dashboard"). The figures per page are printed; Locust's CSV files
-are kept in var/loadtest/.
+LOADTEST_PAGES narrows the pages (e.g. "dashboard"); LOADTEST_CONNECTION=close opens a connection per request
+(kept alive by default). The figures per page are printed; Locust's CSV files are kept in var/loadtest/.
 """
 
 import csv
