@@ -254,9 +254,7 @@ def dashboard_counts(user, *, region, months_from: datetime.date, born_to: datet
 # The filters the summary answers: an area and whole birth months. Any other (a name, a facility, a segment)
 # needs the list itself.
 AREA_FILTERS = ("region", "kecamatan", "desa")
-
-
-MISSING = object()
+MISSING = object()  # a cached value may be None
 
 
 def cached_under_version(today: datetime.date, key: tuple, compute):

@@ -303,7 +303,7 @@ class Newborn(models.Model):
         indexes = [
             models.Index(fields=["nik_issued_on", "birth_date"], name="newborn_doc_worklist"),
             # The live babies of an area, newest first (``in_region``, ``live()`` and Meta.ordering). Partial, so
-            # that the list's capped count is an index-only scan: 5.6 ms for 9,169 babies, reading every row.
+            # that the list's capped count reads the index alone: 2 ms for 9,169 babies, 5.8 ms reading each row.
             models.Index(
                 fields=["kabupaten", "-birth_date", "-id"],
                 condition=Q(voided_at__isnull=True),
