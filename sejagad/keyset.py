@@ -151,16 +151,21 @@ class Keyset:
     def aliases(self) -> list[str]:
         return [key.alias for key in self.keys]
 
+    @cached_property
+    def key_rows(self) -> QuerySet:
+        """The list as (sort keys..., pk) rows: what a page reads first, and what names the list."""
+        return self.keyed.values_list(*self.aliases, "pk")
+
     def read(self, bottom: int, top: int) -> list[tuple]:
         """Rows ``bottom`` to ``top`` by OFFSET, as (sort keys, pk)."""
-        return [(row[:-1], row[-1]) for row in self.keyed.values_list(*self.aliases, "pk")[bottom:top]]
+        return [(row[:-1], row[-1]) for row in self.key_rows[bottom:top]]
 
     def seek(self, values: list, *, backward: bool, limit: int) -> list[tuple]:
         """The ``limit`` rows right after the row whose sort keys are ``values`` (right before it, going
         ``backward``), in the list's order, as (sort keys, pk): read segment by segment (``_segments``), each
         by index, until the page is full. Most pages are one query; a page across segments, a few."""
         keys = [key.reversed() for key in self.keys] if backward else self.keys
-        rows = (self.keyed.reverse() if backward else self.keyed).values_list(*self.aliases, "pk")
+        rows = self.key_rows.reverse() if backward else self.key_rows
         found = []
         for segment in _segments(keys, values):
             found += rows.filter(segment)[: limit - len(found)]
@@ -177,7 +182,7 @@ class Keyset:
         shows (compiling those took 1.4 ms of a worklist page's 27)."""
         if per_page not in self._fingerprints:
             try:
-                sql, params = self.keyed.values_list(*self.aliases, "pk").query.sql_with_params()
+                sql, params = self.key_rows.query.sql_with_params()
             except EmptyResultSet:
                 self._fingerprints[per_page] = None
             else:
