@@ -53,7 +53,7 @@ def _floor(rows) -> tuple[float, int]:
     started = time.perf_counter()
     count = 0
     with connection.cursor() as cursor:
-        statement = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)
+        statement = connection.ops.compose_sql(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)
         with cursor.copy(statement) as copy:
             for _data in copy:
                 count += 1

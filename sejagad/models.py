@@ -23,9 +23,10 @@ LEVEL_BY_CODE_LENGTH = {
 
 
 class RegionQuerySet(models.QuerySet):
-    def within(self, region: "Region"):
-        """The region itself and everything below it (codes share the dotted prefix)."""
-        return self.filter(models.Q(code=region.code) | models.Q(code__startswith=region.code + "."))
+    def within(self, region: "Region | str"):
+        """The region (or dotted code) itself and everything below it (codes share the dotted prefix)."""
+        code = getattr(region, "code", region)
+        return self.filter(models.Q(code=code) | models.Q(code__startswith=code + "."))
 
     def kecamatan(self):
         return self.filter(level=RegionLevel.KECAMATAN)

@@ -23,9 +23,10 @@ def region_in_scope(user, code: str | None) -> Region | None:
 
 
 def work_area(user):
-    """The regions a user works in: her own region, else the district this installation serves."""
-    region = user.region or district()
-    return Region.objects.within(region) if region else Region.objects.all()
+    """The regions a user works in: her own region, else the district this installation serves. Her region by
+    its code alone (the key): every page that lists babies asks, and reading the region cost a query."""
+    code = user.region_id or getattr(district(), "code", None)
+    return Region.objects.within(code) if code else Region.objects.all()
 
 
 def region_summary(region: Region) -> dict:

@@ -96,8 +96,8 @@ def copy_csv(
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         rows = 0
         for sql, params in statements:
-            # COPY takes no bound parameters: they are merged client-side, as Django's own queries are.
-            with cursor.copy(cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)) as copy:
+            # COPY takes no bound parameters: they are merged client-side (the cursor binds them server-side).
+            with cursor.copy(connection.ops.compose_sql(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)) as copy:
                 chunk, size = [], 0
                 for data in copy:
                     chunk.append(data)

@@ -3,6 +3,7 @@ the at-risk list's "Terlambat" babies came after 3.4 million babies of the react
 first page), and the reactivation list's after every baby still under 3 months (3 s)."""
 
 import itertools
+import re
 
 import pytest
 from django.db import connection
@@ -53,7 +54,9 @@ def test_each_list_page_is_read_through_its_own_index(district, who, filters, in
     assert f"Index Scan using {index}" in shown, shown
     assert "Sort" not in shown, shown
     if bound:
-        assert bound in shown.split("Index Cond:")[1].splitlines()[0], shown
+        # A parameter bound server-side shows as a typed literal: priority = '3'::smallint.
+        condition = re.sub(r"'(\d+)'::smallint", r"\1", shown.split("Index Cond:")[1].splitlines()[0])
+        assert bound in condition, shown
 
 
 @pytest.mark.both_databases
