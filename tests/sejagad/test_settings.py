@@ -136,3 +136,18 @@ def test_postgresql_statements_are_not_jit_compiled():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("off",)
+
+
+@pytest.mark.django_db
+def test_a_statement_a_page_runs_again_and_again_is_planned_once_per_connection():
+    """Each page repeats the same queries (session, user, summary version, the list's keys): bound on the server
+    and prepared after their fifth run, PostgreSQL stops planning them (docs/BENCHMARKS.md)."""
+    from django.db import connection
+
+    from sejagad.models import Region
+
+    for _ in range(6):
+        assert not Region.objects.filter(code="99.99").exists()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        assert any("sejagad_region" in statement for (statement,) in cursor.fetchall())
