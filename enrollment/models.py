@@ -675,7 +675,8 @@ class BirthSummary(models.Model):
 class BirthSummaryMark(models.Model):
     """A desa whose babies or memberships were written since its summary was made. Written by database
     triggers (migration 0012) on every write to a birth or a membership, whatever path made it; claimed and
-    removed by ``summary.refresh``."""
+    removed by ``summary.refresh``. No desa (""): a region or a facility was written (migration 0020), which
+    recounts nothing but makes a new version, for the names cached pages show."""
 
     desa = models.CharField(max_length=13)
     claim = models.UUIDField(null=True)

@@ -1,5 +1,5 @@
 """The dashboard summary's marks and the enrollment's copies of its birth on the embedded SQLite (PostgreSQL's
-are made by migrations 0012, 0015, 0016 and 0019).
+are made by migrations 0012, 0015, 0016, 0019 and 0020).
 
 SQLite alters a table by building a new one and renaming it: that drops the table's own triggers, and a
 trigger of another table naming it makes the rename fail. So the row-level triggers are dropped before
@@ -33,6 +33,14 @@ SQLITE = {
     "birth_summary_mother_update": f"""AFTER UPDATE ON newborns_mother BEGIN
         {MARK} SELECT desa_id FROM newborns_newborn WHERE mother_id = NEW.id;
     END""",
+    # Names shown by cached pages (migration 0020 on PostgreSQL): one pending mark of no desa is enough.
+    **{
+        f"birth_summary_names_{table}_{event.lower()}": f"""AFTER {event} ON {table}
+            WHEN NOT EXISTS (SELECT 1 FROM enrollment_birthsummarymark WHERE desa = '' AND claim IS NULL)
+            BEGIN {MARK} VALUES (''); END"""
+        for table in ("sejagad_region", "sejagad_facility")
+        for event in ("INSERT", "UPDATE", "DELETE")
+    },
     # Enrollment's copies (desa_code, birth_date, live, facility, attending_midwife) follow the birth record,
     # whoever wrote either row.
     "enrollment_copy_birth_insert": f"AFTER INSERT ON enrollment_enrollment BEGIN {COPY} WHERE id = NEW.id; END",

@@ -47,7 +47,9 @@ def worklist(request, kind=None):
     data = search.list_params(request)
     if kind:
         data["kind"] = kind
+    today = timezone.localdate()
     form = WorklistFilterForm(data, user=request.user)
+    form.read_pickers_once_per_version(today)
     filters = form.filters()
     # The address decides the list, even when another filter is invalid and filters nothing.
     kind = filters["kind"] = kind or filters["kind"]
@@ -55,7 +57,6 @@ def worklist(request, kind=None):
     # The badges count the list shown: the same filters, each level in turn. For an area and whole birth
     # months the dashboard's summary has counted them (and the list itself); a bidan's few babies are counted
     # in one pass; other filters count the list.
-    today = timezone.localdate()
     known = summary.worklist_counts(request.user, filters, today) or summary.facility_counts(
         request.user, filters, today
     )

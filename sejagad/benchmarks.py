@@ -80,6 +80,7 @@ def _reference_tables() -> set[str]:
         apps.get_model("sejagad", "Region")._meta.db_table,
         apps.get_model("coverage", "UhcCriterion")._meta.db_table,
         apps.get_model("enrollment", "ReminderStep")._meta.db_table,  # the default reminder schedule
+        apps.get_model("enrollment", "BirthSummaryMark")._meta.db_table,  # regions loaded: a new summary version
         MARKER_TABLE,
     }
 
