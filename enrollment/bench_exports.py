@@ -21,7 +21,7 @@ from newborns.models import Newborn
 from sejagad.benchmarks import generate_newborns, report_goal, report_ratio
 from sejagad.models import User
 from sejagad.services import load_regions
-from sejagad.writers import Tally
+from sejagad.writers import Tally, copy_to_stdout
 
 FULL, QUICK = 1_000_000, 100_000
 PLAIN_SAMPLE = 50_000
@@ -53,8 +53,7 @@ def _floor(rows) -> tuple[float, int]:
     started = time.perf_counter()
     count = 0
     with connection.cursor() as cursor:
-        statement = connection.ops.compose_sql(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)
-        with cursor.copy(statement) as copy:
+        with cursor.copy(copy_to_stdout(connection, sql, params)) as copy:
             for _data in copy:
                 count += 1
     return time.perf_counter() - started, count

@@ -11,8 +11,8 @@ ANY_RECIPIENT = -1
 def unread(recipient_id: int):
     """Her unread digests and Kritis notices (of babies not voided), as one UNION ALL of ids."""
     # No ORDER BY inside a UNION: SQLite (the embedded default) refuses it.
-    notices = Notification.objects.live().filter(recipient=recipient_id, read_at__isnull=True).values("id")
-    digests = Digest.objects.filter(recipient=recipient_id, read_at__isnull=True).values("id")
+    notices = Notification.objects.live().unread().filter(recipient=recipient_id).values("id")
+    digests = Digest.objects.unread().filter(recipient=recipient_id).values("id")
     return notices.order_by().union(digests.order_by(), all=True)
 
 

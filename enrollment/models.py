@@ -262,6 +262,9 @@ class NotificationQuerySet(models.QuerySet):
         """Of babies not voided: a voided record's notices disappear with it."""
         return self.filter(enrollment__live=True)
 
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
 
 class Notification(models.Model):
     """A baby entered Kritis (at most 7 days left): one per recipient, baby, deadline and level, never

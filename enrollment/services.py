@@ -214,8 +214,8 @@ def mark_notifications_read(*, user: User, notice_id: int | None = None, digest_
     """Mark one of her notices or digests read, or (given neither) all of them; another user's stay as they
     are. Returns how many were marked."""
     now = timezone.now()
-    notices = Notification.objects.filter(recipient=user, read_at__isnull=True)
-    digests = Digest.objects.filter(recipient=user, read_at__isnull=True)
+    notices = Notification.objects.unread().filter(recipient=user)
+    digests = Digest.objects.unread().filter(recipient=user)
     if notice_id is not None:
         return notices.filter(pk=notice_id).update(read_at=now)
     if digest_id is not None:

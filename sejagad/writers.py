@@ -79,6 +79,12 @@ def csv_bytes(header: list[str], rows: Iterable[Iterable], *, tally: Tally | Non
         yield text.encode()
 
 
+def copy_to_stdout(connection, sql: str, params) -> str:
+    """``COPY (sql) TO STDOUT WITH (FORMAT csv)``, its parameters merged client-side: COPY takes none bound
+    (the pages' cursors bind theirs on the server)."""
+    return connection.ops.compose_sql(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)
+
+
 def copy_csv(
     statements: list[tuple[str, list]], header: list[str], *, tally: Tally | None = None, using: str = "default"
 ) -> Iterator[bytes]:
@@ -96,8 +102,7 @@ def copy_csv(
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         rows = 0
         for sql, params in statements:
-            # COPY takes no bound parameters: they are merged client-side (the cursor binds them server-side).
-            with cursor.copy(connection.ops.compose_sql(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params)) as copy:
+            with cursor.copy(copy_to_stdout(connection, sql, params)) as copy:
                 chunk, size = [], 0
                 for data in copy:
                     chunk.append(data)
